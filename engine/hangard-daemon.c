@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "hangard-daemon"
+
+#include "hangard-daemon.h"
+#include "hangard-error.h"
+#include "hangard-machine.h"
+#include "hangard-manager.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+struct _HangardDaemon
+{
+  GObject                   parent_instance;
+
+  GDBusConnection          *connection;
+  GDBusObjectManagerServer *object_manager;
+  HangardPaths             *paths;
+  HangardHost              *host;
+  HangardManager           *manager;
+
+  GHashTable               *machines;     /* uuid → HangardMachine* (owned) */
+  GHashTable               *caller_uids;  /* unique bus name → uid, as GUINT_TO_POINTER (uid + 1) */
+};
+
+G_DEFINE_FINAL_TYPE (HangardDaemon, hangard_daemon, G_TYPE_OBJECT)
+
+GDBusConnection *
+hangard_daemon_get_connection (HangardDaemon *self)
+{
+  return self->connection;
+}
+
+HangardPaths *
+hangard_daemon_get_paths (HangardDaemon *self)
+{
+  return self->paths;
+}
+
+HangardHost *
+hangard_daemon_get_host (HangardDaemon *self)
+{
+  return self->host;
+}
+
+/* ---- Authorization -------------------------------------------------------- */
+
+/* The caller's uid, from the bus (cached: a unique name is never reused
+ * within a bus's life), or from the peer's credentials on a direct link. */
+static gboolean
+lookup_caller_uid (HangardDaemon          *self,
+                   GDBusMethodInvocation  *invocation,
+                   uid_t                  *uid,
+                   GError                **error)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  gpointer cached;
+  g_autoptr(GVariant) reply = NULL;
+  guint32 value;
+
+  if (sender == NULL)
+    {
+      GCredentials *credentials = g_dbus_connection_get_peer_credentials (self->connection);
+      if (credentials == NULL)
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_NOT_AUTHORIZED, _("The caller's identity is unknown"));
+          return FALSE;
+        }
+      *uid = g_credentials_get_unix_user (credentials, error);
+      return *uid != (uid_t) -1;
+    }
+
+  cached = g_hash_table_lookup (self->caller_uids, sender);
+  if (cached != NULL)
+    {
+      *uid = GPOINTER_TO_UINT (cached) - 1;
+      return TRUE;
+    }
+
+  reply = g_dbus_connection_call_sync (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixUser",
+                                       g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, error);
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(u)", &value);
+  g_hash_table_insert (self->caller_uids, g_strdup (sender), GUINT_TO_POINTER (value + 1));
+  *uid = value;
+  return TRUE;
+}
+
+static void
+on_name_owner_changed (GDBusConnection *connection,
+                       const char      *sender_name,
+                       const char      *object_path,
+                       const char      *interface_name,
+                       const char      *signal_name,
+                       GVariant        *parameters,
+                       gpointer         user_data)
+{
+  HangardDaemon *self = user_data;
+  const char *name, *old_owner, *new_owner;
+
+  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
+  if (*new_owner == '\0')
+    g_hash_table_remove (self->caller_uids, name);
+}
+
+/* Session mode: only the engine's own user. System mode: anyone may look,
+ * only root may change (polkit will refine this). */
+gboolean
+hangard_daemon_authorize (HangardDaemon         *self,
+                          GDBusMethodInvocation *invocation,
+                          HangardAccess          access)
+{
+  g_autoptr(GError) error = NULL;
+  uid_t uid;
+  gboolean allowed;
+
+  if (!lookup_caller_uid (self, invocation, &uid, &error))
+    {
+      g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_NOT_AUTHORIZED,
+                                             _("Cannot tell who is calling: %s"), error->message);
+      return FALSE;
+    }
+
+  if (self->paths->mode == HANGARD_MODE_SESSION)
+    allowed = uid == getuid ();
+  else
+    allowed = access == HANGARD_ACCESS_READ || uid == 0;
+
+  if (!allowed)
+    {
+      g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_NOT_AUTHORIZED,
+                                             _("User %u may not do this on the %s engine"),
+                                             (guint) uid, hangard_mode_to_string (self->paths->mode));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- Definitions on disk -------------------------------------------------- */
+
+static char *
+definition_path (HangardDaemon *self,
+                 const char    *uuid)
+{
+  g_autofree char *name = g_strconcat (uuid, ".xml", NULL);
+
+  return g_build_filename (self->paths->machines_dir, name, NULL);
+}
+
+static char *
+autostart_path (HangardDaemon *self,
+                const char    *uuid)
+{
+  return g_build_filename (self->paths->autostart_dir, uuid, NULL);
+}
+
+/* Temp file, fsync, rename: a crash leaves the old or the new definition,
+ * never half of one. */
+static gboolean
+store_definition (HangardDaemon  *self,
+                  HangardDomain  *domain,
+                  GError        **error)
+{
+  g_autofree char *path = definition_path (self, domain->uuid);
+  g_autofree char *xml = hangard_domain_to_xml (domain);
+  g_autoptr(GError) local_error = NULL;
+
+  if (!g_file_set_contents_full (path, xml, -1,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0600, &local_error))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot store the definition: %s"),
+                   local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static HangardMachine *
+find_by_name (HangardDaemon *self,
+              const char    *name)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->machines);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_str_equal (hangard_machine_get_name (value), name))
+      return value;
+  return NULL;
+}
+
+static void
+export_machine (HangardDaemon  *self,
+                HangardMachine *machine)
+{
+  g_autoptr(HangarObjectSkeleton) object = hangar_object_skeleton_new (hangard_machine_get_path (machine));
+
+  hangar_object_skeleton_set_machine (object, HANGAR_MACHINE (machine));
+  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+  g_hash_table_insert (self->machines, g_strdup (hangard_machine_get_uuid (machine)), machine);
+}
+
+static gboolean
+check_identity_is_free (HangardDaemon  *self,
+                        HangardDomain  *domain,
+                        HangardMachine *same_uuid,
+                        GError        **error)
+{
+  HangardMachine *same_name = find_by_name (self, domain->name);
+
+  if (same_name != NULL && same_name != same_uuid)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_ALREADY_EXISTS,
+                   _("A machine named '%s' already exists (UUID %s)"),
+                   domain->name, hangard_machine_get_uuid (same_name));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+HangardMachine *
+hangard_daemon_define_machine (HangardDaemon  *self,
+                               const char     *xml,
+                               const char     *expected_uuid,
+                               GError        **error)
+{
+  g_autoptr(HangardDomain) domain = hangard_domain_parse (xml, -1, error);
+  HangardMachine *existing;
+  HangardMachine *machine;
+
+  if (domain == NULL)
+    return NULL;
+
+  if (expected_uuid != NULL && !g_str_equal (domain->uuid, expected_uuid))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
+                   _("The UUID cannot change (it is %s, the new definition says %s)"),
+                   expected_uuid, domain->uuid);
+      return NULL;
+    }
+
+  existing = g_hash_table_lookup (self->machines, domain->uuid);
+  if (!check_identity_is_free (self, domain, existing, error))
+    return NULL;
+
+  /* DefineMachine never renames (as virsh define): a known UUID under a
+   * new name is a clash. Machine.UpdateXml may rename. */
+  if (existing != NULL && expected_uuid == NULL &&
+      !g_str_equal (hangard_machine_get_name (existing), domain->name))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_ALREADY_EXISTS,
+                   _("UUID %s already belongs to machine '%s'"),
+                   domain->uuid, hangard_machine_get_name (existing));
+      return NULL;
+    }
+
+  /* libvirt's rule: redefining by UUID may rename only a machine that is
+   * off, so a running guest never changes name under its users. */
+  if (existing != NULL && !g_str_equal (hangard_machine_get_name (existing), domain->name) &&
+      hangard_vm_is_active (hangard_machine_get_vm (existing)))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                   _("Machine '%s' is running: it can be renamed only when it is shut off"),
+                   hangard_machine_get_name (existing));
+      return NULL;
+    }
+
+  if (!store_definition (self, domain, error))
+    return NULL;
+
+  if (existing != NULL)
+    {
+      hangard_machine_set_domain (existing, g_steal_pointer (&domain));
+      return existing;
+    }
+
+  machine = hangard_machine_new (self, g_steal_pointer (&domain), FALSE);
+  export_machine (self, machine);
+  g_message ("Defined machine %s (%s)", hangard_machine_get_name (machine), hangard_machine_get_uuid (machine));
+  return machine;
+}
+
+HangardMachine *
+hangard_daemon_lookup_machine (HangardDaemon  *self,
+                               const char     *name_or_uuid,
+                               GError        **error)
+{
+  HangardMachine *machine;
+  g_autofree char *lower = NULL;
+
+  if (name_or_uuid == NULL || *name_or_uuid == '\0')
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT, _("No machine name or UUID given"));
+      return NULL;
+    }
+
+  machine = find_by_name (self, name_or_uuid);
+  if (machine != NULL)
+    return machine;
+
+  lower = g_ascii_strdown (name_or_uuid, -1);
+  machine = g_hash_table_lookup (self->machines, lower);
+  if (machine != NULL)
+    return machine;
+
+  g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_NOT_FOUND, _("No machine named '%s'"), name_or_uuid);
+  return NULL;
+}
+
+gboolean
+hangard_daemon_undefine_machine (HangardDaemon   *self,
+                                 HangardMachine  *machine,
+                                 GError         **error)
+{
+  const char *uuid = hangard_machine_get_uuid (machine);
+  g_autofree char *path = definition_path (self, uuid);
+  g_autofree char *autostart = autostart_path (self, uuid);
+
+  if (hangard_vm_is_active (hangard_machine_get_vm (machine)))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                   _("Machine '%s' is running: shut it down or force it off before removing it"),
+                   hangard_machine_get_name (machine));
+      return FALSE;
+    }
+
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot remove %s: %s"), path, g_strerror (errno));
+      return FALSE;
+    }
+  g_unlink (autostart);
+
+  g_message ("Undefined machine %s (%s)", hangard_machine_get_name (machine), uuid);
+  g_dbus_object_manager_server_unexport (self->object_manager, hangard_machine_get_path (machine));
+  g_hash_table_remove (self->machines, uuid);
+  return TRUE;
+}
+
+gboolean
+hangard_daemon_set_autostart (HangardDaemon   *self,
+                              HangardMachine  *machine,
+                              gboolean         autostart,
+                              GError         **error)
+{
+  g_autofree char *path = autostart_path (self, hangard_machine_get_uuid (machine));
+  g_autoptr(GError) local_error = NULL;
+
+  if (autostart)
+    {
+      if (!g_file_set_contents_full (path, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local_error))
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot mark for autostart: %s"),
+                       local_error->message);
+          return FALSE;
+        }
+    }
+  else if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot remove %s: %s"), path, g_strerror (errno));
+      return FALSE;
+    }
+
+  hangard_machine_set_autostart_flag (machine, autostart);
+  return TRUE;
+}
+
+/* ---- Start-up ------------------------------------------------------------- */
+
+static void
+load_definition (HangardDaemon *self,
+                 const char    *filename)
+{
+  g_autofree char *path = g_build_filename (self->paths->machines_dir, filename, NULL);
+  g_autofree char *xml = NULL;
+  g_autofree char *autostart = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HangardDomain) domain = NULL;
+  HangardMachine *machine;
+
+  if (!g_file_get_contents (path, &xml, NULL, &error) ||
+      (domain = hangard_domain_parse (xml, -1, &error)) == NULL)
+    {
+      /* Keep the file: a newer engine or a fixed one may read it. */
+      g_warning ("Skipping definition %s: %s", path, error->message);
+      return;
+    }
+
+  if (g_hash_table_contains (self->machines, domain->uuid) || find_by_name (self, domain->name))
+    {
+      g_warning ("Skipping definition %s: machine %s (%s) is defined twice", path, domain->name, domain->uuid);
+      return;
+    }
+
+  autostart = autostart_path (self, domain->uuid);
+  machine = hangard_machine_new (self, g_steal_pointer (&domain), g_file_test (autostart, G_FILE_TEST_EXISTS));
+  export_machine (self, machine);
+}
+
+static gboolean
+load_definitions (HangardDaemon  *self,
+                  GError        **error)
+{
+  g_autoptr(GDir) dir = g_dir_open (self->paths->machines_dir, 0, error);
+  const char *name;
+
+  if (dir == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".xml") && name[0] != '.')
+      load_definition (self, name);
+  return TRUE;
+}
+
+static void
+on_autostarted (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_vm_start_finish (HANGARD_VM (source), result, &error))
+    g_warning ("Autostart failed: %s", error->message);
+}
+
+static void
+autostart_machine (HangardDaemon  *self,
+                   HangardMachine *machine)
+{
+  HangardVm *vm = hangard_machine_get_vm (machine);
+
+  if (!hangar_machine_get_autostart (HANGAR_MACHINE (machine)) || hangard_vm_is_active (vm))
+    return;
+  g_message ("Autostarting %s", hangard_machine_get_name (machine));
+  hangard_vm_start_async (vm, hangard_machine_get_domain (machine), self->host, NULL, on_autostarted, NULL);
+}
+
+typedef struct {
+  HangardDaemon  *daemon;
+  HangardMachine *machine;
+} AdoptData;
+
+static void
+on_adopted (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  AdoptData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean adopted = hangard_vm_adopt_finish (HANGARD_VM (source), result, &error);
+
+  if (error != NULL)
+    g_warning ("Cannot reconnect to %s: %s", hangard_machine_get_name (data->machine), error->message);
+  else if (adopted)
+    g_message ("Reconnected to running machine %s", hangard_machine_get_name (data->machine));
+  else
+    autostart_machine (data->daemon, data->machine);
+
+  g_object_unref (data->daemon);
+  g_object_unref (data->machine);
+  g_free (data);
+}
+
+void
+hangard_daemon_start (HangardDaemon *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->machines);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      AdoptData *data = g_new0 (AdoptData, 1);
+
+      data->daemon = g_object_ref (self);
+      data->machine = g_object_ref (value);
+      hangard_vm_adopt_async (hangard_machine_get_vm (value), NULL, on_adopted, data);
+    }
+}
+
+HangardDaemon *
+hangard_daemon_new (GDBusConnection  *connection,
+                    HangardPaths     *paths,
+                    HangardHost      *host,
+                    GError          **error)
+{
+  g_autoptr(HangardDaemon) self = g_object_new (HANGARD_TYPE_DAEMON, NULL);
+
+  self->connection = g_object_ref (connection);
+  self->paths = paths;
+  self->host = g_object_ref (host);
+
+  if (!hangard_paths_ensure (paths, error))
+    return NULL;
+
+  self->object_manager = g_dbus_object_manager_server_new (HANGARD_DBUS_ROOT);
+  self->manager = hangard_manager_new (self);
+
+  if (!load_definitions (self, error))
+    return NULL;
+
+  /* The root path is the object manager's own: an object manager cannot
+   * export an object there, so the Manager interface is exported beside
+   * it on the connection. */
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager), connection,
+                                         HANGARD_DBUS_ROOT, error))
+    return NULL;
+
+  g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
+                                      "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
+                                      G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
+  g_dbus_object_manager_server_set_connection (self->object_manager, connection);
+  return g_steal_pointer (&self);
+}
+
+static void
+hangard_daemon_finalize (GObject *object)
+{
+  HangardDaemon *self = HANGARD_DAEMON (object);
+
+  g_clear_pointer (&self->machines, g_hash_table_unref);
+  g_clear_pointer (&self->caller_uids, g_hash_table_unref);
+  if (self->manager != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));
+  g_clear_object (&self->manager);
+  g_clear_object (&self->object_manager);
+  g_clear_object (&self->host);
+  g_clear_object (&self->connection);
+  g_clear_pointer (&self->paths, hangard_paths_free);
+
+  G_OBJECT_CLASS (hangard_daemon_parent_class)->finalize (object);
+}
+
+static void
+hangard_daemon_class_init (HangardDaemonClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hangard_daemon_finalize;
+}
+
+static void
+hangard_daemon_init (HangardDaemon *self)
+{
+  self->machines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->caller_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}

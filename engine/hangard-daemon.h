@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hangard-domain.h"
+#include "hangard-host.h"
+#include "hangard-paths.h"
+
+G_BEGIN_DECLS
+
+#define HANGARD_DBUS_NAME "io.github.hangarvm.Hangar1"
+#define HANGARD_DBUS_ROOT "/io/github/hangarvm/Hangar1"
+
+/* What a method does, for the one authorization check. */
+typedef enum {
+  HANGARD_ACCESS_READ,    /* looks at machines and the host */
+  HANGARD_ACCESS_MANAGE,  /* changes definitions or runs guests */
+} HangardAccess;
+
+typedef struct _HangardMachine HangardMachine;
+
+/* The engine: owns the bus connection, the object manager, the host facts,
+ * the directories (paths) and the machines. */
+#define HANGARD_TYPE_DAEMON (hangard_daemon_get_type ())
+G_DECLARE_FINAL_TYPE (HangardDaemon, hangard_daemon, HANGARD, DAEMON, GObject)
+
+/* Takes `paths`. Loads every stored definition and exports the objects (before the bus
+ * name is owned, so clients never see a half-filled engine). */
+HangardDaemon  *hangard_daemon_new               (GDBusConnection        *connection,
+                                                  HangardPaths           *paths,
+                                                  HangardHost            *host,
+                                                  GError                **error);
+/* Reconnects to guests left running by a previous engine, then starts the
+ * machines marked autostart that are not running. */
+void            hangard_daemon_start             (HangardDaemon          *self);
+
+GDBusConnection *hangard_daemon_get_connection   (HangardDaemon          *self);
+HangardPaths   *hangard_daemon_get_paths         (HangardDaemon          *self);
+HangardHost    *hangard_daemon_get_host          (HangardDaemon          *self);
+
+/* The one place that decides whether the caller of `invocation` may do
+ * `access`. On refusal it answers the invocation with NotAuthorized and
+ * returns FALSE: the handler then just returns. */
+gboolean        hangard_daemon_authorize         (HangardDaemon          *self,
+                                                  GDBusMethodInvocation  *invocation,
+                                                  HangardAccess           access);
+
+/* Defines or redefines a machine from XML. `expected_uuid` (nullable)
+ * requires the definition to keep that UUID (Machine.UpdateXml). */
+HangardMachine *hangard_daemon_define_machine    (HangardDaemon          *self,
+                                                  const char             *xml,
+                                                  const char             *expected_uuid,
+                                                  GError                **error);
+HangardMachine *hangard_daemon_lookup_machine    (HangardDaemon          *self,
+                                                  const char             *name_or_uuid,
+                                                  GError                **error);
+gboolean        hangard_daemon_undefine_machine  (HangardDaemon          *self,
+                                                  HangardMachine         *machine,
+                                                  GError                **error);
+gboolean        hangard_daemon_set_autostart     (HangardDaemon          *self,
+                                                  HangardMachine         *machine,
+                                                  gboolean                autostart,
+                                                  GError                **error);
+
+G_END_DECLS

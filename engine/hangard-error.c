@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "hangard-error"
+
+#include "hangard-error.h"
+
+#include <gio/gio.h>
+
+static const GDBusErrorEntry hangar_error_entries[] = {
+  { HANGAR_ERROR_FAILED,           "io.github.hangarvm.Hangar1.Error.Failed" },
+  { HANGAR_ERROR_INVALID_ARGUMENT, "io.github.hangarvm.Hangar1.Error.InvalidArgument" },
+  { HANGAR_ERROR_INVALID_XML,      "io.github.hangarvm.Hangar1.Error.InvalidXml" },
+  { HANGAR_ERROR_UNSUPPORTED,      "io.github.hangarvm.Hangar1.Error.Unsupported" },
+  { HANGAR_ERROR_NOT_FOUND,        "io.github.hangarvm.Hangar1.Error.NotFound" },
+  { HANGAR_ERROR_ALREADY_EXISTS,   "io.github.hangarvm.Hangar1.Error.AlreadyExists" },
+  { HANGAR_ERROR_INVALID_STATE,    "io.github.hangarvm.Hangar1.Error.InvalidState" },
+  { HANGAR_ERROR_NOT_AUTHORIZED,   "io.github.hangarvm.Hangar1.Error.NotAuthorized" },
+  { HANGAR_ERROR_QEMU,             "io.github.hangarvm.Hangar1.Error.QemuError" },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (hangar_error_entries) == HANGAR_ERROR_N_CODES);
+
+GQuark
+hangar_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("hangar-error-quark",
+                                      &quark,
+                                      hangar_error_entries,
+                                      G_N_ELEMENTS (hangar_error_entries));
+  return (GQuark) quark;
+}

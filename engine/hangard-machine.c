@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "hangard-machine"
+
+#include "hangard-machine.h"
+#include "hangard-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What GetConsoleLog/GetQemuLog return at most. */
+#define LOG_READ_LIMIT (1024 * 1024)
+
+struct _HangardMachine
+{
+  HangarMachineSkeleton  parent_instance;
+
+  HangardDaemon         *daemon;  /* owns us */
+  HangardDomain         *domain;
+  HangardVm             *vm;
+  char                  *path;
+};
+
+static void hangard_machine_iface_init (HangarMachineIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (HangardMachine, hangard_machine, HANGAR_TYPE_MACHINE_SKELETON,
+                               G_IMPLEMENT_INTERFACE (HANGAR_TYPE_MACHINE, hangard_machine_iface_init))
+
+char *
+hangard_machine_path_for_uuid (const char *uuid)
+{
+  g_autofree char *element = g_strdelimit (g_strdup (uuid), "-", '_');
+
+  return g_strdup_printf (HANGARD_DBUS_ROOT "/machines/%s", element);
+}
+
+static void
+sync_definition_properties (HangardMachine *self)
+{
+  HangarMachine *iface = HANGAR_MACHINE (self);
+  HangardDomain *domain = self->domain;
+
+  hangar_machine_set_name (iface, domain->name);
+  hangar_machine_set_uuid (iface, domain->uuid);
+  hangar_machine_set_title (iface, domain->title ? domain->title : "");
+  hangar_machine_set_description (iface, domain->description ? domain->description : "");
+  hangar_machine_set_vcpus (iface, domain->vcpus);
+  hangar_machine_set_memory_kib (iface, domain->memory_kib);
+}
+
+static void
+sync_run_properties (HangardMachine *self)
+{
+  HangarMachine *iface = HANGAR_MACHINE (self);
+  const char *accelerator = hangard_vm_get_accelerator (self->vm);
+
+  hangar_machine_set_state (iface, hangard_vm_state_to_string (hangard_vm_get_state (self->vm)));
+  hangar_machine_set_state_reason (iface, hangard_vm_get_state_reason (self->vm));
+  hangar_machine_set_accelerator (iface, accelerator ? accelerator : "");
+  hangar_machine_set_start_time (iface, hangard_vm_get_start_time (self->vm));
+  hangar_machine_set_pid (iface, (guint) hangard_vm_get_pid (self->vm));
+}
+
+static void
+on_vm_changed (HangardVm      *vm,
+               HangardMachine *self)
+{
+  sync_run_properties (self);
+  /* Send PropertiesChanged now rather than from an idle: a lifecycle call's
+   * reply must never reach the caller before the state it produced. */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+/* ---- Lifecycle ------------------------------------------------------------ */
+
+static void
+on_started (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_vm_start_finish (HANGARD_VM (source), result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_start (HangarMachine         *iface,
+              GDBusMethodInvocation *invocation)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  hangard_vm_start_async (self->vm, self->domain, hangard_daemon_get_host (self->daemon),
+                          NULL, on_started, g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+on_request_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_vm_request_finish (HANGARD_VM (source), result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+run_request (HangarMachine         *iface,
+             GDBusMethodInvocation *invocation,
+             HangardVmRequest       request)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  hangard_vm_request_async (self->vm, request, NULL, on_request_done, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_shutdown (HangarMachine *iface, GDBusMethodInvocation *invocation)
+{
+  return run_request (iface, invocation, HANGARD_VM_REQUEST_SHUTDOWN);
+}
+
+static gboolean
+handle_force_off (HangarMachine *iface, GDBusMethodInvocation *invocation)
+{
+  return run_request (iface, invocation, HANGARD_VM_REQUEST_FORCE_OFF);
+}
+
+static gboolean
+handle_reboot (HangarMachine *iface, GDBusMethodInvocation *invocation)
+{
+  return run_request (iface, invocation, HANGARD_VM_REQUEST_REBOOT);
+}
+
+static gboolean
+handle_reset (HangarMachine *iface, GDBusMethodInvocation *invocation)
+{
+  return run_request (iface, invocation, HANGARD_VM_REQUEST_RESET);
+}
+
+static gboolean
+handle_pause (HangarMachine *iface, GDBusMethodInvocation *invocation)
+{
+  return run_request (iface, invocation, HANGARD_VM_REQUEST_PAUSE);
+}
+
+static gboolean
+handle_resume (HangarMachine *iface, GDBusMethodInvocation *invocation)
+{
+  return run_request (iface, invocation, HANGARD_VM_REQUEST_RESUME);
+}
+
+/* ---- Definition ----------------------------------------------------------- */
+
+/* No option is known yet: refuse any, so a client never believes an option
+ * it passed was honoured. */
+static gboolean
+check_no_options (GVariant  *options,
+                  GError   **error)
+{
+  GVariantIter iter;
+  const char *key;
+
+  g_variant_iter_init (&iter, options);
+  if (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
+                   _("Unknown option '%s'"), key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_set_autostart (HangarMachine         *iface,
+                      GDBusMethodInvocation *invocation,
+                      gboolean               autostart)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  if (!hangard_daemon_set_autostart (self->daemon, self, autostart, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_machine_complete_set_autostart (iface, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_undefine (HangarMachine         *iface,
+                 GDBusMethodInvocation *invocation,
+                 GVariant              *options)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  /* The daemon drops its reference: keep ourselves alive to answer. */
+  g_object_ref (self);
+  if (!check_no_options (options, &error) ||
+      !hangard_daemon_undefine_machine (self->daemon, self, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_machine_complete_undefine (iface, invocation);
+  g_object_unref (self);
+  return TRUE;
+}
+
+static gboolean
+handle_get_xml (HangarMachine         *iface,
+                GDBusMethodInvocation *invocation,
+                GVariant              *options)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  if (!check_no_options (options, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return TRUE;
+    }
+  xml = hangard_domain_to_xml (self->domain);
+  hangar_machine_complete_get_xml (iface, invocation, xml);
+  return TRUE;
+}
+
+static gboolean
+handle_update_xml (HangarMachine         *iface,
+                   GDBusMethodInvocation *invocation,
+                   const char            *xml)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  if (hangard_daemon_define_machine (self->daemon, xml, self->domain->uuid, &error) == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_machine_complete_update_xml (iface, invocation);
+  return TRUE;
+}
+
+/* ---- Logs and stats ------------------------------------------------------- */
+
+/* The last `max_bytes` of a log, read with one pread: logs can grow large
+ * and only their end matters. */
+static GVariant *
+read_log_tail (const char  *path,
+               guint64      max_bytes,
+               GError     **error)
+{
+  g_autofree guint8 *buffer = NULL;
+  struct stat st;
+  gsize want;
+  gssize got;
+  int fd;
+
+  if (max_bytes == 0 || max_bytes > LOG_READ_LIMIT)
+    max_bytes = LOG_READ_LIMIT;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1);
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot read %s: %s"), path, g_strerror (errno));
+      return NULL;
+    }
+
+  fstat (fd, &st);
+  want = (gsize) MIN ((guint64) st.st_size, max_bytes);
+  buffer = g_malloc (want + 1);
+  got = pread (fd, buffer, want, st.st_size - (off_t) want);
+  close (fd);
+  if (got < 0)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot read %s"), path);
+      return NULL;
+    }
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, buffer, (gsize) got, 1);
+}
+
+static gboolean
+return_log (HangardMachine        *self,
+            GDBusMethodInvocation *invocation,
+            const char            *path,
+            guint64                max_bytes)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *data;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  data = read_log_tail (path, max_bytes, &error);
+  if (data == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new_tuple (&data, 1));
+  return TRUE;
+}
+
+static gboolean
+handle_get_console_log (HangarMachine         *iface,
+                        GDBusMethodInvocation *invocation,
+                        guint64                max_bytes)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  return return_log (self, invocation, hangard_vm_get_console_log_path (self->vm), max_bytes);
+}
+
+static gboolean
+handle_get_qemu_log (HangarMachine         *iface,
+                     GDBusMethodInvocation *invocation,
+                     guint64                max_bytes)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  return return_log (self, invocation, hangard_vm_get_qemu_log_path (self->vm), max_bytes);
+}
+
+static void
+on_stats (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) stats = hangard_vm_get_stats_finish (HANGARD_VM (source), result, &error);
+
+  if (stats == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a{sv})", stats));
+}
+
+static gboolean
+handle_get_stats (HangarMachine         *iface,
+                  GDBusMethodInvocation *invocation)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  hangard_vm_get_stats_async (self->vm, self->domain, NULL, on_stats, g_object_ref (invocation));
+  return TRUE;
+}
+
+/* ---- Object --------------------------------------------------------------- */
+
+static void
+hangard_machine_iface_init (HangarMachineIface *iface)
+{
+  iface->handle_start = handle_start;
+  iface->handle_shutdown = handle_shutdown;
+  iface->handle_force_off = handle_force_off;
+  iface->handle_reboot = handle_reboot;
+  iface->handle_reset = handle_reset;
+  iface->handle_pause = handle_pause;
+  iface->handle_resume = handle_resume;
+  iface->handle_set_autostart = handle_set_autostart;
+  iface->handle_undefine = handle_undefine;
+  iface->handle_get_xml = handle_get_xml;
+  iface->handle_update_xml = handle_update_xml;
+  iface->handle_get_console_log = handle_get_console_log;
+  iface->handle_get_qemu_log = handle_get_qemu_log;
+  iface->handle_get_stats = handle_get_stats;
+}
+
+static char *
+log_path (HangardDaemon *daemon,
+          const char    *uuid,
+          const char    *suffix)
+{
+  g_autofree char *name = g_strconcat (uuid, suffix, NULL);
+
+  return g_build_filename (hangard_daemon_get_paths (daemon)->log_dir, name, NULL);
+}
+
+HangardMachine *
+hangard_machine_new (HangardDaemon *daemon,
+                     HangardDomain *domain,
+                     gboolean       autostart)
+{
+  HangardMachine *self = g_object_new (HANGARD_TYPE_MACHINE, NULL);
+  HangardPaths *paths = hangard_daemon_get_paths (daemon);
+  g_autofree char *runtime_dir = g_build_filename (paths->vm_runtime_dir, domain->uuid, NULL);
+  g_autofree char *console_log = log_path (daemon, domain->uuid, "-console.log");
+  g_autofree char *qemu_log = log_path (daemon, domain->uuid, "-qemu.log");
+
+  self->daemon = daemon;
+  self->domain = domain;
+  self->path = hangard_machine_path_for_uuid (domain->uuid);
+  self->vm = hangard_vm_new (domain->uuid, runtime_dir, console_log, qemu_log);
+  g_signal_connect_object (self->vm, "changed", G_CALLBACK (on_vm_changed), self, 0);
+
+  sync_definition_properties (self);
+  sync_run_properties (self);
+  hangar_machine_set_autostart (HANGAR_MACHINE (self), autostart);
+  return self;
+}
+
+const char *
+hangard_machine_get_uuid (HangardMachine *self)
+{
+  return self->domain->uuid;
+}
+
+const char *
+hangard_machine_get_name (HangardMachine *self)
+{
+  return self->domain->name;
+}
+
+const char *
+hangard_machine_get_path (HangardMachine *self)
+{
+  return self->path;
+}
+
+HangardDomain *
+hangard_machine_get_domain (HangardMachine *self)
+{
+  return self->domain;
+}
+
+HangardVm *
+hangard_machine_get_vm (HangardMachine *self)
+{
+  return self->vm;
+}
+
+void
+hangard_machine_set_domain (HangardMachine *self,
+                            HangardDomain  *domain)
+{
+  g_return_if_fail (g_str_equal (domain->uuid, self->domain->uuid));
+
+  hangard_domain_free (self->domain);
+  self->domain = domain;
+  sync_definition_properties (self);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+void
+hangard_machine_set_autostart_flag (HangardMachine *self,
+                                    gboolean        autostart)
+{
+  hangar_machine_set_autostart (HANGAR_MACHINE (self), autostart);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+static void
+hangard_machine_finalize (GObject *object)
+{
+  HangardMachine *self = HANGARD_MACHINE (object);
+
+  g_clear_object (&self->vm);
+  g_clear_pointer (&self->domain, hangard_domain_free);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (hangard_machine_parent_class)->finalize (object);
+}
+
+static void
+hangard_machine_class_init (HangardMachineClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hangard_machine_finalize;
+}
+
+static void
+hangard_machine_init (HangardMachine *self)
+{
+  /* Handlers answer asynchronously on the main loop; property changes
+   * go out as one PropertiesChanged per main loop iteration. */
+}

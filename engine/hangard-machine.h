@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "hangar-dbus.h"
+#include "hangard-daemon.h"
+#include "hangard-vm.h"
+
+G_BEGIN_DECLS
+
+/* io.github.hangarvm.Hangar1.Machine: one defined machine, its definition
+ * and its QEMU (HangardVm). */
+#define HANGARD_TYPE_MACHINE (hangard_machine_get_type ())
+G_DECLARE_FINAL_TYPE (HangardMachine, hangard_machine, HANGARD, MACHINE, HangarMachineSkeleton)
+
+HangardMachine *hangard_machine_new          (HangardDaemon  *daemon,
+                                              HangardDomain  *domain,
+                                              gboolean        autostart);
+const char     *hangard_machine_get_uuid     (HangardMachine *self);
+const char     *hangard_machine_get_name     (HangardMachine *self);
+const char     *hangard_machine_get_path     (HangardMachine *self);
+HangardDomain  *hangard_machine_get_domain   (HangardMachine *self);
+HangardVm      *hangard_machine_get_vm       (HangardMachine *self);
+/* Takes the new definition (ownership); a running guest keeps its old one. */
+void            hangard_machine_set_domain   (HangardMachine *self,
+                                              HangardDomain  *domain);
+void            hangard_machine_set_autostart_flag (HangardMachine *self,
+                                                    gboolean        autostart);
+
+/* "/io/github/hangarvm/Hangar1/machines/<uuid with _>" */
+char           *hangard_machine_path_for_uuid (const char    *uuid);
+
+G_END_DECLS

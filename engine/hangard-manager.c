@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "hangard-manager"
+
+#include "hangard-manager.h"
+#include "hangard-error.h"
+#include "hangard-machine.h"
+
+struct _HangardManager
+{
+  HangarManagerSkeleton  parent_instance;
+
+  HangardDaemon         *daemon;  /* owns us */
+};
+
+static void hangard_manager_iface_init (HangarManagerIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (HangardManager, hangard_manager, HANGAR_TYPE_MANAGER_SKELETON,
+                               G_IMPLEMENT_INTERFACE (HANGAR_TYPE_MANAGER, hangard_manager_iface_init))
+
+static gboolean
+handle_define_machine (HangarManager         *iface,
+                       GDBusMethodInvocation *invocation,
+                       const char            *xml)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+  HangardMachine *machine;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  machine = hangard_daemon_define_machine (self->daemon, xml, NULL, &error);
+  if (machine == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_define_machine (iface, invocation, hangard_machine_get_path (machine));
+  return TRUE;
+}
+
+static gboolean
+handle_validate_machine_xml (HangarManager         *iface,
+                             GDBusMethodInvocation *invocation,
+                             const char            *xml)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HangardDomain) domain = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  domain = hangard_domain_parse (xml, -1, &error);
+  if (domain == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_validate_machine_xml (iface, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_lookup_machine (HangarManager         *iface,
+                       GDBusMethodInvocation *invocation,
+                       const char            *name_or_uuid)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+  HangardMachine *machine;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  machine = hangard_daemon_lookup_machine (self->daemon, name_or_uuid, &error);
+  if (machine == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_lookup_machine (iface, invocation, hangard_machine_get_path (machine));
+  return TRUE;
+}
+
+static void
+on_host_info (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) info = hangard_host_get_info_finish (HANGARD_HOST (source), result, &error);
+
+  if (info == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a{sv})", info));
+}
+
+static gboolean
+handle_get_host_info (HangarManager         *iface,
+                      GDBusMethodInvocation *invocation)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  HangardPaths *paths = hangard_daemon_get_paths (self->daemon);
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  hangard_host_get_info_async (hangard_daemon_get_host (self->daemon), hangard_mode_to_string (paths->mode),
+                               NULL, on_host_info, g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+hangard_manager_iface_init (HangarManagerIface *iface)
+{
+  iface->handle_define_machine = handle_define_machine;
+  iface->handle_validate_machine_xml = handle_validate_machine_xml;
+  iface->handle_lookup_machine = handle_lookup_machine;
+  iface->handle_get_host_info = handle_get_host_info;
+}
+
+HangardManager *
+hangard_manager_new (HangardDaemon *daemon)
+{
+  HangardManager *self = g_object_new (HANGARD_TYPE_MANAGER, NULL);
+  HangarManager *iface = HANGAR_MANAGER (self);
+
+  self->daemon = daemon;
+  hangar_manager_set_version (iface, HANGAR_VERSION);
+  hangar_manager_set_mode (iface, hangard_mode_to_string (hangard_daemon_get_paths (daemon)->mode));
+  hangar_manager_set_accelerator (iface, hangard_host_get_accelerator (hangard_daemon_get_host (daemon)));
+  return self;
+}
+
+static void
+hangard_manager_class_init (HangardManagerClass *klass)
+{
+}
+
+static void
+hangard_manager_init (HangardManager *self)
+{
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "hangard-domain.h"
+
+G_BEGIN_DECLS
+
+/* What the engine decided for one run of a machine, beyond its definition. */
+typedef struct {
+  const char *qemu_binary;        /* e.g. "qemu-system-x86_64" */
+  const char *accel;              /* "kvm" or "tcg" */
+  int         qmp_fd;             /* listening unix socket QEMU inherits at this fd number */
+  int         serial_fd;          /* listening unix socket for the serial console, or -1 */
+  const char *serial_log_path;    /* everything the guest writes to its serial port goes here */
+  const char *pid_file;           /* -pidfile */
+} HangardQemuRun;
+
+/* Builds QEMU's argv (argv[0] = qemu_binary) for `domain`.
+ *
+ * Rules: -nodefaults and -no-user-config, so only what the definition names
+ * exists; disks are -blockdev JSON objects with the format always stated
+ * (QEMU never probes); every string that lands inside a QEMU option list has
+ * its commas doubled; -name guest=NAME,debug-threads=on; -uuid; -machine
+ * TYPE,accel=ACCEL; -cpu per cpu mode ("host" needs kvm: "max" under tcg);
+ * -smp; -m in MiB (rounded up); -boot order=... or per-device bootindex;
+ * -kernel/-initrd/-append; NICs as -netdev user + -device (virtio-net-pci,
+ * e1000, rtl8139) with mac; -vnc none when the definition has VNC graphics
+ * (clients are added through QMP add_client) else -display none; -device
+ * VGA / virtio-vga; usb tablet; the serial port on a chardev socket with a
+ * logfile; QMP on the inherited fd; -sandbox on. No TCP port is opened.
+ * Errors: HANGAR_ERROR_UNSUPPORTED for something the runner cannot do. */
+GStrv  hangard_qemu_build_argv    (const HangardDomain  *domain,
+                                   const HangardQemuRun *run,
+                                   GError              **error);
+
+/* Doubles every comma: the escaping of QEMU's key=value option lists. */
+char  *hangard_qemu_escape_option (const char *value);
+
+G_END_DECLS

@@ -1,0 +1,1422 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "hangard-vm"
+
+#include "hangard-vm.h"
+#include "hangard-error.h"
+#include "hangard-qemu-argv.h"
+
+#include <glib/gi18n-lib.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How long QEMU gets to reach its QMP greeting and run the guest. */
+#define START_TIMEOUT_SECONDS 60
+/* ForceOff: SIGTERM first (QEMU flushes and exits), SIGKILL after this. */
+#define FORCE_OFF_GRACE_SECONDS 5
+/* The fd numbers QEMU inherits its listening sockets at. */
+#define QMP_CHILD_FD 3
+#define SERIAL_CHILD_FD 4
+/* How much of QEMU's log a failed start quotes. */
+#define START_ERROR_LOG_BYTES 2048
+
+struct _HangardVm
+{
+  GObject         parent_instance;
+
+  char           *uuid;
+  char           *runtime_dir;
+  char           *qmp_path;
+  char           *serial_path;
+  char           *pid_path;
+  char           *run_info_path;
+  char           *console_log_path;
+  char           *qemu_log_path;
+
+  HangardVmState  state;
+  char           *reason;
+  GPid            pid;
+  gboolean        is_our_child;
+  int             pidfd;
+  guint           pidfd_watch;
+  char           *accelerator;
+  guint64         start_time;
+
+  HangardQmp     *qmp;
+  GTask          *start_task;        /* pending Start, completed once */
+  goffset         start_log_offset;  /* where this run's QEMU output begins */
+  guint           start_timeout;
+  GPtrArray      *exit_waiters;      /* GTask*: ForceOff calls waiting for QEMU to go */
+  guint           kill_timeout;
+
+  gboolean        shutdown_seen;     /* QEMU reported SHUTDOWN: its exit is expected */
+  char           *shutdown_reason;
+  gboolean        reboot_pending;    /* a Reboot's power-off should become a reset */
+  gboolean        force_off_requested;
+
+  guint64         last_cpu_ns;       /* for cpu-percent between GetStats calls */
+  gint64          last_sample_us;
+};
+
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (HangardVm, hangard_vm, G_TYPE_OBJECT)
+
+static int
+pidfd_open_compat (pid_t pid)
+{
+  return (int) syscall (SYS_pidfd_open, pid, 0);
+}
+
+static int
+pidfd_send_signal_compat (int pidfd,
+                          int sig)
+{
+  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+const char *
+hangard_vm_state_to_string (HangardVmState state)
+{
+  switch (state)
+    {
+    case HANGARD_VM_STATE_SHUTOFF:       return "shutoff";
+    case HANGARD_VM_STATE_STARTING:      return "starting";
+    case HANGARD_VM_STATE_RUNNING:       return "running";
+    case HANGARD_VM_STATE_PAUSED:        return "paused";
+    case HANGARD_VM_STATE_SHUTTING_DOWN: return "shutting-down";
+    case HANGARD_VM_STATE_CRASHED:       return "crashed";
+    default:                             g_assert_not_reached ();
+    }
+}
+
+static void
+set_state (HangardVm      *self,
+           HangardVmState  state,
+           const char     *reason)
+{
+  if (self->state == state && g_strcmp0 (self->reason, reason) == 0)
+    return;
+
+  g_debug ("%s: %s → %s (%s)", self->uuid, hangard_vm_state_to_string (self->state),
+           hangard_vm_state_to_string (state), reason ? reason : "");
+  self->state = state;
+  g_free (self->reason);
+  self->reason = g_strdup (reason ? reason : "");
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+/* A line in QEMU's log from the engine, so the log tells the whole story. */
+static void
+append_log_note (HangardVm  *self,
+                 const char *format,
+                 ...) G_GNUC_PRINTF (2, 3);
+
+static void
+append_log_note (HangardVm  *self,
+                 const char *format,
+                 ...)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  g_autofree char *message = NULL;
+  g_autofree char *line = NULL;
+  va_list args;
+  int fd;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  line = g_strdup_printf ("%s hangard: %s\n", stamp, message);
+  fd = open (self->qemu_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return;
+  if (write (fd, line, strlen (line)) < 0)
+    g_debug ("Cannot write to %s: %s", self->qemu_log_path, g_strerror (errno));
+  close (fd);
+}
+
+static char *
+read_log_since (const char *path,
+                goffset     offset,
+                gsize       max_bytes)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  gsize start;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return g_strdup ("");
+  start = (gsize) MIN ((goffset) length, MAX (offset, 0));
+  if (length - start > max_bytes)
+    start = length - max_bytes;
+  return g_utf8_make_valid (contents + start, length - start);
+}
+
+static goffset
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? st.st_size : 0;
+}
+
+static void
+remove_runtime_files (HangardVm *self)
+{
+  g_unlink (self->qmp_path);
+  g_unlink (self->serial_path);
+  g_unlink (self->pid_path);
+  g_unlink (self->run_info_path);
+}
+
+static void
+stop_watching_process (HangardVm *self)
+{
+  g_clear_handle_id (&self->pidfd_watch, g_source_remove);
+  if (self->pidfd >= 0)
+    {
+      close (self->pidfd);
+      self->pidfd = -1;
+    }
+}
+
+static void
+drop_qmp (HangardVm *self)
+{
+  if (self->qmp == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->qmp, self);
+  hangard_qmp_close (self->qmp);
+  g_clear_object (&self->qmp);
+}
+
+static void
+fail_start (HangardVm *self,
+            GError    *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
+
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
+  if (task != NULL)
+    g_task_return_error (task, error);
+  else
+    g_error_free (error);
+}
+
+static void
+complete_start (HangardVm *self)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
+
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
+}
+
+static char *
+describe_exit (HangardVm *self,
+               gboolean   status_known,
+               int        status)
+{
+  if (!status_known)
+    return g_strdup (_("QEMU ended unexpectedly"));
+  if (WIFSIGNALED (status))
+    return g_strdup_printf (_("QEMU was killed by signal %d (%s)"),
+                            WTERMSIG (status), g_strsignal (WTERMSIG (status)));
+  if (WIFEXITED (status) && WEXITSTATUS (status) != 0)
+    return g_strdup_printf (_("QEMU exited with status %d"), WEXITSTATUS (status));
+  return g_strdup (_("QEMU exited without the guest powering off"));
+}
+
+static void
+complete_exit_waiters (HangardVm *self)
+{
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->exit_waiters);
+
+  self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    g_task_return_boolean (g_ptr_array_index (waiters, i), TRUE);
+}
+
+/* QEMU is gone: decide whether that was a clean power-off or a crash. */
+static void
+handle_process_exit (HangardVm *self,
+                     gboolean   status_known,
+                     int        status)
+{
+  g_autofree char *why = NULL;
+  HangardVmState new_state;
+
+  stop_watching_process (self);
+  drop_qmp (self);
+  g_clear_handle_id (&self->kill_timeout, g_source_remove);
+
+  if (self->start_task != NULL)
+    {
+      g_autofree char *log = read_log_since (self->qemu_log_path, self->start_log_offset,
+                                             START_ERROR_LOG_BYTES);
+      why = describe_exit (self, status_known, status);
+      append_log_note (self, "QEMU failed to start: %s", why);
+      fail_start (self, g_error_new (HANGAR_ERROR, HANGAR_ERROR_QEMU,
+                                     _("QEMU failed to start the machine: %s"),
+                                     *g_strstrip (log) ? log : why));
+      new_state = HANGARD_VM_STATE_SHUTOFF;
+      g_free (why);
+      why = g_strdup (_("failed to start"));
+    }
+  else if (self->force_off_requested)
+    {
+      new_state = HANGARD_VM_STATE_SHUTOFF;
+      why = g_strdup (_("destroyed"));
+    }
+  else if (self->shutdown_seen)
+    {
+      new_state = HANGARD_VM_STATE_SHUTOFF;
+      why = g_strdup (self->shutdown_reason ? self->shutdown_reason : _("shut down"));
+    }
+  else
+    {
+      new_state = HANGARD_VM_STATE_CRASHED;
+      why = describe_exit (self, status_known, status);
+    }
+
+  append_log_note (self, "QEMU (pid %d) ended: %s", (int) self->pid, why);
+  remove_runtime_files (self);
+
+  self->pid = 0;
+  self->is_our_child = FALSE;
+  self->start_time = 0;
+  self->shutdown_seen = FALSE;
+  self->reboot_pending = FALSE;
+  self->force_off_requested = FALSE;
+  g_clear_pointer (&self->shutdown_reason, g_free);
+  g_clear_pointer (&self->accelerator, g_free);
+
+  set_state (self, new_state, why);
+  complete_exit_waiters (self);
+}
+
+static gboolean
+on_pidfd_readable (int          fd,
+                   GIOCondition condition,
+                   gpointer     user_data)
+{
+  HangardVm *self = user_data;
+  int status = 0;
+  gboolean status_known = FALSE;
+
+  /* Only our own child can be reaped; an adopted QEMU belongs to init now,
+   * and its end is judged from the QMP events seen before it. */
+  if (self->is_our_child && waitpid (self->pid, &status, WNOHANG) == self->pid)
+    status_known = TRUE;
+
+  self->pidfd_watch = 0;
+  handle_process_exit (self, status_known, status);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+watch_process (HangardVm  *self,
+               GPid        pid,
+               GError    **error)
+{
+  int fd = pidfd_open_compat (pid);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                   "Cannot watch QEMU process %d: %s", (int) pid, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  self->pid = pid;
+  self->pidfd = fd;
+  self->pidfd_watch = g_unix_fd_add (fd, G_IO_IN, on_pidfd_readable, self);
+  return TRUE;
+}
+
+/* ---- QMP events ---------------------------------------------------------- */
+
+static void
+on_qmp_command_done (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    g_debug ("QMP command failed: %s", error->message);
+}
+
+static void
+send_qmp (HangardVm  *self,
+          const char *command)
+{
+  if (self->qmp != NULL)
+    hangard_qmp_execute_async (self->qmp, command, NULL, -1, NULL, on_qmp_command_done, NULL);
+}
+
+static char *
+describe_shutdown (JsonObject *data)
+{
+  const char *reason = data && json_object_has_member (data, "reason")
+                       ? json_object_get_string_member (data, "reason") : NULL;
+  gboolean guest = data && json_object_has_member (data, "guest")
+                   && json_object_get_boolean_member (data, "guest");
+
+  if (guest || g_strcmp0 (reason, "guest-shutdown") == 0)
+    return g_strdup (_("guest powered off"));
+  if (g_strcmp0 (reason, "host-signal") == 0)
+    return g_strdup (_("QEMU was asked to quit by a signal"));
+  if (g_strcmp0 (reason, "host-qmp-quit") == 0)
+    return g_strdup (_("shut down"));
+  return g_strdup_printf (_("shut down (%s)"), reason ? reason : "unknown");
+}
+
+/* QEMU runs with -no-shutdown: after the guest powers off it waits, so the
+ * engine decides between ending it and turning a Reboot into a reset. */
+static void
+handle_shutdown_event (HangardVm  *self,
+                       JsonObject *data)
+{
+  if (self->reboot_pending)
+    {
+      self->reboot_pending = FALSE;
+      append_log_note (self, "guest powered off for a reboot: resetting");
+      send_qmp (self, "system_reset");
+      send_qmp (self, "cont");
+      set_state (self, HANGARD_VM_STATE_RUNNING, _("rebooted"));
+      return;
+    }
+
+  /* Our own `quit` brings a second SHUTDOWN (host-qmp-quit): the first
+   * one says why the machine is going away. */
+  if (self->shutdown_seen)
+    return;
+  self->shutdown_seen = TRUE;
+  g_free (self->shutdown_reason);
+  self->shutdown_reason = describe_shutdown (data);
+  send_qmp (self, "quit");
+}
+
+static void
+on_qmp_event (HangardQmp *qmp,
+              const char *name,
+              JsonObject *data,
+              gint64      timestamp_usec,
+              gpointer    user_data)
+{
+  HangardVm *self = user_data;
+
+  g_debug ("%s: QMP event %s", self->uuid, name);
+
+  if (g_str_equal (name, "SHUTDOWN"))
+    handle_shutdown_event (self, data);
+  else if (g_str_equal (name, "POWERDOWN"))
+    {
+      if (self->state == HANGARD_VM_STATE_RUNNING && !self->reboot_pending)
+        set_state (self, HANGARD_VM_STATE_SHUTTING_DOWN, _("asked to power off"));
+    }
+  else if (g_str_equal (name, "STOP"))
+    {
+      if (!self->shutdown_seen && self->state != HANGARD_VM_STATE_STARTING)
+        set_state (self, HANGARD_VM_STATE_PAUSED, _("paused"));
+    }
+  else if (g_str_equal (name, "RESUME"))
+    {
+      if (self->state == HANGARD_VM_STATE_PAUSED)
+        set_state (self, HANGARD_VM_STATE_RUNNING, _("resumed"));
+    }
+  else if (g_str_equal (name, "RESET"))
+    {
+      if (self->state == HANGARD_VM_STATE_SHUTTING_DOWN)
+        set_state (self, HANGARD_VM_STATE_RUNNING, _("reset"));
+    }
+  else if (g_str_equal (name, "BLOCK_IO_ERROR"))
+    append_log_note (self, "I/O error on a disk");
+}
+
+static void
+on_qmp_closed (HangardQmp *qmp,
+               gpointer    user_data)
+{
+  HangardVm *self = user_data;
+
+  /* QEMU closing QMP means it is ending; the pidfd tells when it is gone. */
+  g_debug ("%s: QMP connection closed", self->uuid);
+}
+
+static void
+attach_qmp (HangardVm  *self,
+            HangardQmp *qmp)
+{
+  self->qmp = g_object_ref (qmp);
+  g_signal_connect (qmp, "event", G_CALLBACK (on_qmp_event), self);
+  g_signal_connect (qmp, "closed", G_CALLBACK (on_qmp_closed), self);
+}
+
+/* ---- Start ---------------------------------------------------------------- */
+
+static GSocket *
+listen_on_unix_socket (const char  *path,
+                       GError     **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+
+  g_unlink (path);
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (socket == NULL)
+    return NULL;
+  address = g_unix_socket_address_new (path);
+  if (!g_socket_bind (socket, address, FALSE, error) || !g_socket_listen (socket, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
+static void
+child_setup (gpointer user_data)
+{
+  /* Its own session: a Ctrl+C or hang-up meant for the engine's terminal
+   * must not reach the guests. */
+  setsid ();
+}
+
+static gboolean
+spawn_qemu (HangardVm            *self,
+            HangardDomain        *domain,
+            HangardHost          *host,
+            GError              **error)
+{
+  g_autoptr(GSocket) qmp_socket = NULL;
+  g_autoptr(GSocket) serial_socket = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autofree char *command_line = NULL;
+  HangardQemuRun run = { 0 };
+  int source_fds[2], target_fds[2];
+  gsize n_fds = 0;
+  int log_fd;
+  GPid pid;
+  gboolean spawned;
+
+  if (hangard_host_get_qemu_binary (host) == NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                   _("QEMU is not installed: qemu-system-x86_64 was not found (install the qemu-system-x86 package)"));
+      return FALSE;
+    }
+
+  if (g_mkdir_with_parents (self->runtime_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, "Cannot create %s: %s",
+                   self->runtime_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  remove_runtime_files (self);
+
+  qmp_socket = listen_on_unix_socket (self->qmp_path, error);
+  if (qmp_socket == NULL)
+    return FALSE;
+  source_fds[n_fds] = g_socket_get_fd (qmp_socket);
+  target_fds[n_fds++] = QMP_CHILD_FD;
+
+  if (domain->has_serial)
+    {
+      serial_socket = listen_on_unix_socket (self->serial_path, error);
+      if (serial_socket == NULL)
+        return FALSE;
+      source_fds[n_fds] = g_socket_get_fd (serial_socket);
+      target_fds[n_fds++] = SERIAL_CHILD_FD;
+    }
+
+  run.qemu_binary = hangard_host_get_qemu_binary (host);
+  run.accel = hangard_host_get_accelerator (host);
+  run.qmp_fd = QMP_CHILD_FD;
+  run.serial_fd = domain->has_serial ? SERIAL_CHILD_FD : -1;
+  run.serial_log_path = self->console_log_path;
+  run.pid_file = self->pid_path;
+
+  argv = hangard_qemu_build_argv (domain, &run, error);
+  if (argv == NULL)
+    return FALSE;
+  g_strv_builder_addv (builder, (const char **) argv);
+  /* Start with the vCPUs stopped so they are pinned before the guest runs,
+   * and keep QEMU after a guest power-off so a Reboot can become a reset. */
+  g_strv_builder_add_many (builder, "-S", "-no-shutdown", NULL);
+  g_clear_pointer (&argv, g_strfreev);
+  argv = g_strv_builder_end (builder);
+
+  command_line = g_strjoinv (" ", argv);
+  self->start_log_offset = file_size (self->qemu_log_path);
+  append_log_note (self, "starting (%s): %s", run.accel, command_line);
+
+  log_fd = open (self->qemu_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, "Cannot open %s: %s",
+                   self->qemu_log_path, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  spawned = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv, NULL,
+                                              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                              child_setup, NULL,
+                                              -1, log_fd, log_fd,
+                                              source_fds, target_fds, n_fds,
+                                              &pid, NULL, NULL, NULL, error);
+  close (log_fd);
+  if (!spawned)
+    return FALSE;
+
+  /* Our copies of the listening sockets close here (autoptr): once QEMU is
+   * their only owner, a QEMU that dies takes them along, and a pending QMP
+   * connect fails instead of waiting forever. */
+  self->is_our_child = TRUE;
+  g_free (self->accelerator);
+  self->accelerator = g_strdup (run.accel);
+  if (!watch_process (self, pid, error))
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+write_run_info (HangardVm *self)
+{
+  g_autoptr(GKeyFile) info = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_key_file_set_string (info, "run", "accelerator", self->accelerator ? self->accelerator : "");
+  g_key_file_set_uint64 (info, "run", "start-time", self->start_time);
+  if (!g_key_file_save_to_file (info, self->run_info_path, &error))
+    g_warning ("Cannot record run information: %s", error->message);
+}
+
+static void
+read_run_info (HangardVm *self)
+{
+  g_autoptr(GKeyFile) info = g_key_file_new ();
+
+  if (!g_key_file_load_from_file (info, self->run_info_path, G_KEY_FILE_NONE, NULL))
+    return;
+  g_free (self->accelerator);
+  self->accelerator = g_key_file_get_string (info, "run", "accelerator", NULL);
+  self->start_time = g_key_file_get_uint64 (info, "run", "start-time", NULL);
+}
+
+static void
+on_started_cont (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(HangardVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (self->start_task == NULL)
+    return;
+  if (node == NULL)
+    {
+      fail_start (self, g_steal_pointer (&error));
+      kill (self->pid, SIGKILL);
+      return;
+    }
+
+  self->start_time = (guint64) (g_get_real_time () / G_USEC_PER_SEC);
+  write_run_info (self);
+  append_log_note (self, "running (pid %d)", (int) self->pid);
+  set_state (self, HANGARD_VM_STATE_RUNNING, _("booted"));
+  complete_start (self);
+}
+
+static void
+pin_thread (pid_t            tid,
+            const cpu_set_t *set)
+{
+  if (sched_setaffinity (tid, sizeof *set, set) != 0)
+    g_warning ("Cannot pin thread %d: %s", (int) tid, g_strerror (errno));
+}
+
+static void
+on_vcpus_queried (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(HangardVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+  HangardDomain *domain = self->start_task ? g_task_get_task_data (self->start_task) : NULL;
+  cpu_set_t set;
+  const char *problem = NULL;
+
+  if (domain == NULL)
+    return;
+
+  /* The definition's cpuset was validated when it was defined. */
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node) &&
+      hangard_cpuset_parse (domain->cpuset, &set, &problem))
+    {
+      JsonArray *cpus = json_node_get_array (node);
+
+      pin_thread (self->pid, &set);
+      for (guint i = 0; i < json_array_get_length (cpus); i++)
+        {
+          JsonObject *cpu = json_array_get_object_element (cpus, i);
+          if (cpu && json_object_has_member (cpu, "thread-id"))
+            pin_thread ((pid_t) json_object_get_int_member (cpu, "thread-id"), &set);
+        }
+    }
+  else if (error != NULL)
+    g_warning ("Cannot pin vCPUs: %s", error->message);
+
+  hangard_qmp_execute_async (self->qmp, "cont", NULL, -1, NULL, on_started_cont, g_object_ref (self));
+}
+
+static void
+on_start_qmp_connected (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(HangardVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HangardQmp) qmp = hangard_qmp_connect_finish (result, &error);
+  HangardDomain *domain;
+
+  /* QEMU may have died already; its exit handler has answered the caller. */
+  if (self->start_task == NULL)
+    return;
+  if (qmp == NULL)
+    {
+      /* The pidfd handler reports why QEMU ended; nothing more to say here. */
+      g_debug ("QMP connect failed: %s", error->message);
+      return;
+    }
+
+  attach_qmp (self, qmp);
+  domain = g_task_get_task_data (self->start_task);
+  if (domain->cpuset != NULL)
+    hangard_qmp_execute_async (self->qmp, "query-cpus-fast", NULL, -1, NULL,
+                               on_vcpus_queried, g_object_ref (self));
+  else
+    hangard_qmp_execute_async (self->qmp, "cont", NULL, -1, NULL, on_started_cont, g_object_ref (self));
+}
+
+static gboolean
+on_start_timeout (gpointer user_data)
+{
+  HangardVm *self = user_data;
+
+  self->start_timeout = 0;
+  append_log_note (self, "QEMU did not start within %d seconds: killing it", START_TIMEOUT_SECONDS);
+  if (self->pidfd >= 0)
+    pidfd_send_signal_compat (self->pidfd, SIGKILL);
+  return G_SOURCE_REMOVE;
+}
+
+void
+hangard_vm_start_async (HangardVm           *self,
+                        HangardDomain       *domain,
+                        HangardHost         *host,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+
+  g_task_set_source_tag (task, hangard_vm_start_async);
+  if (hangard_vm_is_active (self))
+    {
+      g_task_return_new_error (task, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                               _("The machine is already running"));
+      return;
+    }
+
+  g_task_set_task_data (task, hangard_domain_copy (domain), (GDestroyNotify) hangard_domain_free);
+  self->shutdown_seen = FALSE;
+  self->reboot_pending = FALSE;
+  self->force_off_requested = FALSE;
+
+  if (!spawn_qemu (self, domain, host, &error))
+    {
+      append_log_note (self, "cannot start: %s", error->message);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  self->start_task = g_steal_pointer (&task);
+  self->start_timeout = g_timeout_add_seconds (START_TIMEOUT_SECONDS, on_start_timeout, self);
+  set_state (self, HANGARD_VM_STATE_STARTING, _("starting"));
+  hangard_qmp_connect_async (self->qmp_path, NULL, on_start_qmp_connected, g_object_ref (self));
+}
+
+gboolean
+hangard_vm_start_finish (HangardVm     *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- Adopt ---------------------------------------------------------------- */
+
+/* The pid file may be stale and the pid reused: only a QEMU whose command
+ * line carries this machine's UUID is ours. */
+static gboolean
+process_is_our_qemu (HangardVm *self,
+                     GPid       pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
+  g_autofree char *cmdline = NULL;
+  gsize length = 0;
+  gboolean after_uuid_flag = FALSE;
+
+  if (!g_file_get_contents (path, &cmdline, &length, NULL))
+    return FALSE;
+
+  for (gsize i = 0; i < length; i += strlen (cmdline + i) + 1)
+    {
+      if (after_uuid_flag)
+        return g_ascii_strcasecmp (cmdline + i, self->uuid) == 0;
+      after_uuid_flag = g_str_equal (cmdline + i, "-uuid");
+    }
+  return FALSE;
+}
+
+static GPid
+read_pid_file (HangardVm *self)
+{
+  g_autofree char *contents = NULL;
+  gint64 pid;
+
+  if (!g_file_get_contents (self->pid_path, &contents, NULL, NULL))
+    return 0;
+  pid = g_ascii_strtoll (g_strstrip (contents), NULL, 10);
+  return pid > 1 && pid < G_MAXINT ? (GPid) pid : 0;
+}
+
+static void
+apply_adopted_status (HangardVm  *self,
+                      const char *status)
+{
+  if (g_strcmp0 (status, "running") == 0)
+    set_state (self, HANGARD_VM_STATE_RUNNING, _("reconnected after an engine restart"));
+  else if (g_strcmp0 (status, "shutdown") == 0)
+    {
+      /* The guest powered off while no engine was there to end QEMU. */
+      self->shutdown_seen = TRUE;
+      self->shutdown_reason = g_strdup (_("guest powered off"));
+      set_state (self, HANGARD_VM_STATE_SHUTTING_DOWN, _("guest powered off"));
+      send_qmp (self, "quit");
+    }
+  else
+    set_state (self, HANGARD_VM_STATE_PAUSED, status);
+}
+
+static void
+on_adopt_status (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+  JsonObject *status;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_task_return_error (task, error ? g_steal_pointer (&error)
+                                       : g_error_new (HANGAR_ERROR, HANGAR_ERROR_QEMU, "Bad query-status reply"));
+      return;
+    }
+
+  status = json_node_get_object (node);
+  apply_adopted_status (self, json_object_get_string_member_with_default (status, "status", "running"));
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_adopt_qmp_connected (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HangardQmp) qmp = hangard_qmp_connect_finish (result, &error);
+
+  if (qmp == NULL)
+    {
+      /* QEMU runs but will not talk: keep watching it so its end is seen,
+       * and say why it cannot be controlled. */
+      g_warning ("Cannot reconnect to QEMU %d: %s", (int) self->pid, error->message);
+      set_state (self, HANGARD_VM_STATE_RUNNING, _("running, but its QMP socket does not answer"));
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  attach_qmp (self, qmp);
+  hangard_qmp_execute_async (self->qmp, "query-status", NULL, -1, NULL, on_adopt_status, g_steal_pointer (&task));
+}
+
+void
+hangard_vm_adopt_async (HangardVm           *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  GPid pid = read_pid_file (self);
+
+  if (pid == 0 || !process_is_our_qemu (self, pid))
+    {
+      remove_runtime_files (self);
+      g_task_return_boolean (task, FALSE);
+      return;
+    }
+
+  if (!watch_process (self, pid, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  self->is_our_child = FALSE;
+  read_run_info (self);
+  append_log_note (self, "engine restarted: reconnecting to QEMU (pid %d)", (int) pid);
+  hangard_qmp_connect_async (self->qmp_path, cancellable, on_adopt_qmp_connected, g_steal_pointer (&task));
+}
+
+gboolean
+hangard_vm_adopt_finish (HangardVm     *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- Requests ------------------------------------------------------------- */
+
+static gboolean
+check_request_allowed (HangardVm         *self,
+                       HangardVmRequest   request,
+                       GError           **error)
+{
+  HangardVmState s = self->state;
+  gboolean running = s == HANGARD_VM_STATE_RUNNING || s == HANGARD_VM_STATE_SHUTTING_DOWN;
+  const char *message = NULL;
+
+  switch (request)
+    {
+    case HANGARD_VM_REQUEST_SHUTDOWN:
+    case HANGARD_VM_REQUEST_REBOOT:
+      if (s == HANGARD_VM_STATE_PAUSED)
+        message = _("The machine is paused: resume it first, or force it off");
+      else if (!running)
+        message = _("The machine is not running");
+      break;
+    case HANGARD_VM_REQUEST_RESET:
+      if (!running && s != HANGARD_VM_STATE_PAUSED)
+        message = _("The machine is not running");
+      break;
+    case HANGARD_VM_REQUEST_PAUSE:
+      if (s == HANGARD_VM_STATE_PAUSED)
+        message = _("The machine is already paused");
+      else if (!running)
+        message = _("The machine is not running");
+      break;
+    case HANGARD_VM_REQUEST_RESUME:
+      if (s != HANGARD_VM_STATE_PAUSED)
+        message = _("The machine is not paused");
+      break;
+    case HANGARD_VM_REQUEST_FORCE_OFF:
+      if (self->pid == 0)
+        message = _("The machine is not running");
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (message == NULL && request != HANGARD_VM_REQUEST_FORCE_OFF && self->qmp == NULL)
+    message = _("The engine cannot talk to this machine's QEMU; only forcing it off is possible");
+
+  if (message != NULL)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE, message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+apply_request_effect (HangardVm        *self,
+                      HangardVmRequest  request)
+{
+  switch (request)
+    {
+    case HANGARD_VM_REQUEST_SHUTDOWN:
+      set_state (self, HANGARD_VM_STATE_SHUTTING_DOWN, _("asked to power off"));
+      break;
+    case HANGARD_VM_REQUEST_PAUSE:
+      set_state (self, HANGARD_VM_STATE_PAUSED, _("paused by user"));
+      break;
+    case HANGARD_VM_REQUEST_RESUME:
+      set_state (self, HANGARD_VM_STATE_RUNNING, _("resumed"));
+      break;
+    case HANGARD_VM_REQUEST_RESET:
+    case HANGARD_VM_REQUEST_REBOOT:
+    case HANGARD_VM_REQUEST_FORCE_OFF:
+    default:
+      break;
+    }
+}
+
+static void
+on_request_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  HangardVmRequest request = GPOINTER_TO_INT (g_task_get_task_data (task));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      if (request == HANGARD_VM_REQUEST_REBOOT)
+        self->reboot_pending = FALSE;
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  apply_request_effect (self, request);
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+on_kill_timeout (gpointer user_data)
+{
+  HangardVm *self = user_data;
+
+  self->kill_timeout = 0;
+  append_log_note (self, "QEMU ignored SIGTERM for %d seconds: sending SIGKILL", FORCE_OFF_GRACE_SECONDS);
+  if (self->pidfd >= 0)
+    pidfd_send_signal_compat (self->pidfd, SIGKILL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+force_off (HangardVm *self,
+           GTask     *task)
+{
+  g_ptr_array_add (self->exit_waiters, g_object_ref (task));
+  if (self->force_off_requested)
+    return;
+
+  self->force_off_requested = TRUE;
+  append_log_note (self, "forcing off (SIGTERM)");
+  if (pidfd_send_signal_compat (self->pidfd, SIGTERM) != 0 && errno != ESRCH)
+    g_warning ("Cannot signal QEMU %d: %s", (int) self->pid, g_strerror (errno));
+  self->kill_timeout = g_timeout_add_seconds (FORCE_OFF_GRACE_SECONDS, on_kill_timeout, self);
+}
+
+static const char *
+request_command (HangardVmRequest request)
+{
+  switch (request)
+    {
+    case HANGARD_VM_REQUEST_SHUTDOWN:
+    case HANGARD_VM_REQUEST_REBOOT:
+      return "system_powerdown";
+    case HANGARD_VM_REQUEST_RESET:
+      return "system_reset";
+    case HANGARD_VM_REQUEST_PAUSE:
+      return "stop";
+    case HANGARD_VM_REQUEST_RESUME:
+      return "cont";
+    case HANGARD_VM_REQUEST_FORCE_OFF:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+hangard_vm_request_async (HangardVm           *self,
+                          HangardVmRequest     request,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+
+  g_task_set_task_data (task, GINT_TO_POINTER (request), NULL);
+  if (!check_request_allowed (self, request, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (request == HANGARD_VM_REQUEST_FORCE_OFF)
+    {
+      force_off (self, task);
+      return;
+    }
+
+  if (request == HANGARD_VM_REQUEST_REBOOT)
+    {
+      self->reboot_pending = TRUE;
+      append_log_note (self, "reboot requested: pressing the power button");
+    }
+  hangard_qmp_execute_async (self->qmp, request_command (request), NULL, -1, cancellable,
+                             on_request_done, g_steal_pointer (&task));
+}
+
+gboolean
+hangard_vm_request_finish (HangardVm     *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- Stats ---------------------------------------------------------------- */
+
+typedef struct {
+  guint64 rd_bytes, wr_bytes, rd_ops, wr_ops;
+} BlockTotals;
+
+/* utime + stime of the whole QEMU process (all vCPU and I/O threads). */
+static guint64
+read_process_cpu_ns (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_comm;
+  guint64 ticks;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+  /* The command name may hold spaces: count fields after its ')'. */
+  after_comm = strrchr (contents, ')');
+  if (after_comm == NULL)
+    return 0;
+  fields = g_strsplit (after_comm + 2, " ", -1);
+  if (g_strv_length (fields) < 13)
+    return 0;
+  /* Fields 14 and 15 of stat(5), i.e. 11 and 12 after state. */
+  ticks = g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10);
+  return ticks * (G_GUINT64_CONSTANT (1000000000) / (guint64) sysconf (_SC_CLK_TCK));
+}
+
+static guint64
+read_process_rss_kib (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/statm", (int) pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+  fields = g_strsplit (contents, " ", -1);
+  if (g_strv_length (fields) < 2)
+    return 0;
+  return g_ascii_strtoull (fields[1], NULL, 10) * (guint64) sysconf (_SC_PAGESIZE) / 1024;
+}
+
+static guint64
+json_uint_member (JsonObject *object,
+                  const char *name)
+{
+  return object && json_object_has_member (object, name)
+         ? (guint64) json_object_get_int_member (object, name) : 0;
+}
+
+/* The block device's target ("vda") from the qdev path of its frontend,
+ * which the argv builder names "disk-<target>". */
+static char *
+blockstats_target (JsonObject *entry)
+{
+  const char *qdev = json_object_get_string_member_with_default (entry, "qdev", "");
+  const char *node = json_object_get_string_member_with_default (entry, "node-name", "");
+  const char *p = strstr (qdev, "disk-");
+
+  if (p != NULL)
+    return g_strndup (p + 5, strcspn (p + 5, "/"));
+  return g_strdup (node);
+}
+
+static void
+add_block_stats (GVariantBuilder *totals,
+                 JsonNode        *reply)
+{
+  GVariantBuilder devices;
+  BlockTotals sum = { 0 };
+  JsonArray *entries = reply && JSON_NODE_HOLDS_ARRAY (reply) ? json_node_get_array (reply) : NULL;
+
+  g_variant_builder_init (&devices, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; entries && i < json_array_get_length (entries); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (entries, i);
+      JsonObject *stats = entry ? json_object_get_object_member (entry, "stats") : NULL;
+      g_autofree char *target = entry ? blockstats_target (entry) : NULL;
+      GVariantBuilder device;
+
+      if (stats == NULL)
+        continue;
+      sum.rd_bytes += json_uint_member (stats, "rd_bytes");
+      sum.wr_bytes += json_uint_member (stats, "wr_bytes");
+      sum.rd_ops += json_uint_member (stats, "rd_operations");
+      sum.wr_ops += json_uint_member (stats, "wr_operations");
+
+      g_variant_builder_init (&device, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&device, "{sv}", "target", g_variant_new_string (target));
+      g_variant_builder_add (&device, "{sv}", "read-bytes", g_variant_new_uint64 (json_uint_member (stats, "rd_bytes")));
+      g_variant_builder_add (&device, "{sv}", "write-bytes", g_variant_new_uint64 (json_uint_member (stats, "wr_bytes")));
+      g_variant_builder_add (&devices, "a{sv}", &device);
+    }
+
+  g_variant_builder_add (totals, "{sv}", "block-read-bytes", g_variant_new_uint64 (sum.rd_bytes));
+  g_variant_builder_add (totals, "{sv}", "block-write-bytes", g_variant_new_uint64 (sum.wr_bytes));
+  g_variant_builder_add (totals, "{sv}", "block-read-requests", g_variant_new_uint64 (sum.rd_ops));
+  g_variant_builder_add (totals, "{sv}", "block-write-requests", g_variant_new_uint64 (sum.wr_ops));
+  g_variant_builder_add (totals, "{sv}", "block", g_variant_builder_end (&devices));
+}
+
+static void
+add_process_stats (HangardVm       *self,
+                   GVariantBuilder *builder,
+                   gint64           now_us)
+{
+  guint64 cpu_ns = self->pid ? read_process_cpu_ns (self->pid) : 0;
+  double percent = 0.0;
+  guint64 base_ns = self->last_cpu_ns;
+  gint64 base_us = self->last_sample_us;
+
+  /* The first sample of a run measures from QEMU's start. */
+  if (base_us == 0 || cpu_ns < base_ns)
+    {
+      base_ns = 0;
+      base_us = self->start_time ? (gint64) self->start_time * G_USEC_PER_SEC : now_us;
+      now_us = g_get_real_time ();
+    }
+  if (now_us > base_us)
+    percent = (double) (cpu_ns - base_ns) / 1000.0 / (double) (now_us - base_us) * 100.0;
+
+  self->last_cpu_ns = cpu_ns;
+  self->last_sample_us = g_get_monotonic_time ();
+
+  g_variant_builder_add (builder, "{sv}", "cpu-time-ns", g_variant_new_uint64 (cpu_ns));
+  g_variant_builder_add (builder, "{sv}", "cpu-percent", g_variant_new_double (percent));
+  g_variant_builder_add (builder, "{sv}", "memory-rss-kib",
+                         g_variant_new_uint64 (self->pid ? read_process_rss_kib (self->pid) : 0));
+}
+
+static GVariantBuilder *
+stats_builder_new (HangardVm     *self,
+                   HangardDomain *domain)
+{
+  GVariantBuilder *builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+
+  g_variant_builder_add (builder, "{sv}", "state", g_variant_new_string (hangard_vm_state_to_string (self->state)));
+  g_variant_builder_add (builder, "{sv}", "vcpus", g_variant_new_uint32 (domain->vcpus));
+  g_variant_builder_add (builder, "{sv}", "memory-kib", g_variant_new_uint64 (domain->current_memory_kib));
+  g_variant_builder_add (builder, "{sv}", "timestamp-us", g_variant_new_int64 (g_get_monotonic_time ()));
+  return builder;
+}
+
+static void
+on_blockstats (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  GVariantBuilder *builder = g_task_get_task_data (task);
+  g_autoptr(JsonNode) reply = hangard_qmp_execute_finish (HANGARD_QMP (source), result, NULL);
+
+  add_process_stats (self, builder, g_get_monotonic_time ());
+  add_block_stats (builder, reply);
+  g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (builder)),
+                         (GDestroyNotify) g_variant_unref);
+}
+
+void
+hangard_vm_get_stats_async (HangardVm           *self,
+                            HangardDomain       *domain,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GVariantBuilder *builder = stats_builder_new (self, domain);
+
+  g_task_set_task_data (task, builder, (GDestroyNotify) g_variant_builder_unref);
+  if (self->qmp == NULL)
+    {
+      add_process_stats (self, builder, g_get_monotonic_time ());
+      add_block_stats (builder, NULL);
+      g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (builder)),
+                             (GDestroyNotify) g_variant_unref);
+      return;
+    }
+  hangard_qmp_execute_async (self->qmp, "query-blockstats", NULL, -1, cancellable,
+                             on_blockstats, g_steal_pointer (&task));
+}
+
+GVariant *
+hangard_vm_get_stats_finish (HangardVm     *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- Object --------------------------------------------------------------- */
+
+HangardVmState
+hangard_vm_get_state (HangardVm *self)
+{
+  return self->state;
+}
+
+const char *
+hangard_vm_get_state_reason (HangardVm *self)
+{
+  return self->reason;
+}
+
+gboolean
+hangard_vm_is_active (HangardVm *self)
+{
+  return self->pid != 0;
+}
+
+GPid
+hangard_vm_get_pid (HangardVm *self)
+{
+  return self->pid;
+}
+
+const char *
+hangard_vm_get_accelerator (HangardVm *self)
+{
+  return self->pid ? self->accelerator : NULL;
+}
+
+guint64
+hangard_vm_get_start_time (HangardVm *self)
+{
+  return self->start_time;
+}
+
+const char *
+hangard_vm_get_console_log_path (HangardVm *self)
+{
+  return self->console_log_path;
+}
+
+const char *
+hangard_vm_get_qemu_log_path (HangardVm *self)
+{
+  return self->qemu_log_path;
+}
+
+HangardVm *
+hangard_vm_new (const char *uuid,
+                const char *runtime_dir,
+                const char *console_log_path,
+                const char *qemu_log_path)
+{
+  HangardVm *self = g_object_new (HANGARD_TYPE_VM, NULL);
+
+  self->uuid = g_strdup (uuid);
+  self->runtime_dir = g_strdup (runtime_dir);
+  self->qmp_path = g_build_filename (runtime_dir, "qmp.sock", NULL);
+  self->serial_path = g_build_filename (runtime_dir, "serial.sock", NULL);
+  self->pid_path = g_build_filename (runtime_dir, "qemu.pid", NULL);
+  self->run_info_path = g_build_filename (runtime_dir, "run.ini", NULL);
+  self->console_log_path = g_strdup (console_log_path);
+  self->qemu_log_path = g_strdup (qemu_log_path);
+  return self;
+}
+
+static void
+hangard_vm_dispose (GObject *object)
+{
+  HangardVm *self = HANGARD_VM (object);
+
+  /* The engine going away leaves QEMU running: only stop watching it. */
+  stop_watching_process (self);
+  drop_qmp (self);
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
+  g_clear_handle_id (&self->kill_timeout, g_source_remove);
+
+  G_OBJECT_CLASS (hangard_vm_parent_class)->dispose (object);
+}
+
+static void
+hangard_vm_finalize (GObject *object)
+{
+  HangardVm *self = HANGARD_VM (object);
+
+  g_clear_pointer (&self->exit_waiters, g_ptr_array_unref);
+  g_free (self->uuid);
+  g_free (self->runtime_dir);
+  g_free (self->qmp_path);
+  g_free (self->serial_path);
+  g_free (self->pid_path);
+  g_free (self->run_info_path);
+  g_free (self->console_log_path);
+  g_free (self->qemu_log_path);
+  g_free (self->reason);
+  g_free (self->accelerator);
+  g_free (self->shutdown_reason);
+
+  G_OBJECT_CLASS (hangard_vm_parent_class)->finalize (object);
+}
+
+static void
+hangard_vm_class_init (HangardVmClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hangard_vm_dispose;
+  object_class->finalize = hangard_vm_finalize;
+
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+hangard_vm_init (HangardVm *self)
+{
+  self->state = HANGARD_VM_STATE_SHUTOFF;
+  self->reason = g_strdup ("");
+  self->pidfd = -1;
+  self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+}

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "hangar-test"
+
+#include "hangar-test-env.h"
+#include "hangard-error.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ENGINE_START_TIMEOUT_S 20
+
+static const char *
+required_env (const char *name)
+{
+  const char *value = g_getenv (name);
+
+  if (value == NULL)
+    g_error ("%s is not set: run the tests with meson test", name);
+  return value;
+}
+
+static char *
+guest_file (const char *name)
+{
+  return g_build_filename (required_env ("HANGAR_TEST_GUEST_DIR"), name, NULL);
+}
+
+const char *
+hangar_test_guest_kernel (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    path = guest_file ("vmlinuz");
+  return path;
+}
+
+const char *
+hangar_test_guest_initrd (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    path = guest_file ("initramfs.img");
+  return path;
+}
+
+char *
+hangar_test_guest_xml (const char *name,
+                       const char *cmdline_extra)
+{
+  g_autofree char *escaped_name = g_markup_escape_text (name, -1);
+  g_autofree char *kernel = g_markup_escape_text (hangar_test_guest_kernel (), -1);
+  g_autofree char *initrd = g_markup_escape_text (hangar_test_guest_initrd (), -1);
+  g_autofree char *extra = g_markup_escape_text (cmdline_extra ? cmdline_extra : "", -1);
+
+  return g_strdup_printf (
+    "<domain type='kvm'>\n"
+    "  <name>%s</name>\n"
+    "  <memory unit='MiB'>128</memory>\n"
+    "  <vcpu>1</vcpu>\n"
+    "  <os>\n"
+    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+    "    <kernel>%s</kernel>\n"
+    "    <initrd>%s</initrd>\n"
+    "    <cmdline>console=ttyS0 quiet panic=-1 %s</cmdline>\n"
+    "  </os>\n"
+    "  <features><acpi/><apic/></features>\n"
+    "  <devices>\n"
+    "    <serial type='pty'><target port='0'/></serial>\n"
+    "  </devices>\n"
+    "</domain>\n",
+    escaped_name, kernel, initrd, extra);
+}
+
+/* ---- Processes ------------------------------------------------------------ */
+
+static char *
+start_bus (HangarTestEnv *env)
+{
+  g_autofree char *config = g_build_filename (env->tmpdir, "bus.conf", NULL);
+  g_autofree char *socket_dir = g_build_filename (env->tmpdir, "bus", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "dbus-daemon", NULL, "--nofork", "--print-address=1", NULL };
+  g_autofree char *config_arg = NULL;
+  int stdout_fd = -1;
+  char buffer[512] = { 0 };
+  gssize n;
+
+  g_mkdir (socket_dir, 0700);
+  contents = g_strdup_printf (
+    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+    "<busconfig>\n"
+    "  <type>session</type>\n"
+    "  <listen>unix:dir=%s</listen>\n"
+    "  <auth>EXTERNAL</auth>\n"
+    "  <policy context='default'>\n"
+    "    <allow send_destination='*' eavesdrop='true'/>\n"
+    "    <allow eavesdrop='true'/>\n"
+    "    <allow own='*'/>\n"
+    "  </policy>\n"
+    "</busconfig>\n", socket_dir);
+  g_assert_true (g_file_set_contents (config, contents, -1, NULL));
+
+  config_arg = g_strconcat ("--config-file=", config, NULL);
+  argv[1] = config_arg;
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
+                            NULL, NULL, &env->bus_pid, NULL, &stdout_fd, NULL, &error);
+  g_assert_no_error (error);
+
+  n = read (stdout_fd, buffer, sizeof buffer - 1);
+  close (stdout_fd);
+  g_assert_cmpint (n, >, 0);
+  return g_strstrip (g_strdup (buffer));
+}
+
+static void
+on_engine_appeared (GDBusConnection *connection,
+                    const char      *name,
+                    const char      *owner,
+                    gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+void
+hangar_test_env_start_engine (HangarTestEnv *env)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *log_path = g_build_filename (env->tmpdir, "hangard.log", NULL);
+  gboolean appeared = FALSE;
+  guint watch;
+  int log_fd;
+
+  g_ptr_array_add (argv, (char *) required_env ("HANGARD"));
+  g_ptr_array_add (argv, env->system_mode ? "--system" : "--session");
+  g_ptr_array_add (argv, "--bus-address");
+  g_ptr_array_add (argv, env->bus_address);
+  g_ptr_array_add (argv, "--root");
+  g_ptr_array_add (argv, env->root);
+  g_ptr_array_add (argv, "--verbose");
+  g_ptr_array_add (argv, NULL);
+
+  log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
+                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                    NULL, NULL, -1, log_fd, log_fd, NULL, NULL, 0,
+                                    &env->engine_pid, NULL, NULL, NULL, &error);
+  close (log_fd);
+  g_assert_no_error (error);
+
+  watch = g_bus_watch_name_on_connection (env->connection, "io.github.hangarvm.Hangar1",
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          on_engine_appeared, NULL, &appeared, NULL);
+  if (!hangar_test_wait_until (flag_is_set, &appeared, ENGINE_START_TIMEOUT_S))
+    g_error ("hangard did not appear on the bus; see %s", log_path);
+  g_bus_unwatch_name (watch);
+
+  g_clear_object (&env->object_manager);
+  g_clear_object (&env->manager);
+  env->object_manager = hangar_object_manager_client_new_sync (env->connection,
+                                                               G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                                                               "io.github.hangarvm.Hangar1",
+                                                               "/io/github/hangarvm/Hangar1", NULL, &error);
+  g_assert_no_error (error);
+  env->manager = hangar_manager_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                "io.github.hangarvm.Hangar1",
+                                                "/io/github/hangarvm/Hangar1", NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (env->manager), 120000);
+}
+
+static gboolean
+wait_for_exit (GPid  pid,
+               guint timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      if (waitpid (pid, NULL, WNOHANG) == pid)
+        return TRUE;
+      g_usleep (20 * 1000);
+    }
+  return FALSE;
+}
+
+void
+hangar_test_env_kill_engine (HangarTestEnv *env,
+                             int            signum)
+{
+  if (env->engine_pid == 0)
+    return;
+  kill (env->engine_pid, signum);
+  if (!wait_for_exit (env->engine_pid, 10))
+    {
+      kill (env->engine_pid, SIGKILL);
+      wait_for_exit (env->engine_pid, 10);
+    }
+  env->engine_pid = 0;
+}
+
+gboolean
+hangar_test_env_engine_alive (HangarTestEnv *env)
+{
+  return env->engine_pid != 0 && waitpid (env->engine_pid, NULL, WNOHANG) == 0;
+}
+
+/* QEMUs are found by their command line naming a file under our tmpdir,
+ * so a test never touches a QEMU that is not its own. */
+GArray *
+hangar_test_env_qemu_pids (HangarTestEnv *env)
+{
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (GPid));
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *cmdline = NULL;
+      gsize length = 0;
+      GPid pid;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_strdup_printf ("/proc/%s/cmdline", name);
+      if (!g_file_get_contents (path, &cmdline, &length, NULL) || length == 0)
+        continue;
+      if (!strstr (cmdline, "qemu-system"))
+        continue;
+      for (gsize i = 0; i < length; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      if (strstr (cmdline, env->tmpdir) == NULL)
+        continue;
+      pid = (GPid) g_ascii_strtoll (name, NULL, 10);
+      g_array_append_val (pids, pid);
+    }
+  return pids;
+}
+
+HangarTestEnv *
+hangar_test_env_new (gboolean system_mode)
+{
+  HangarTestEnv *env = g_new0 (HangarTestEnv, 1);
+  g_autoptr(GError) error = NULL;
+
+  /* Registers the engine's D-Bus error names, so remote errors come back
+   * as HANGAR_ERROR codes. */
+  (void) hangar_error_quark ();
+
+  env->system_mode = system_mode;
+  env->tmpdir = g_dir_make_tmp ("hangar-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  env->root = g_build_filename (env->tmpdir, "root", NULL);
+  env->bus_address = start_bus (env);
+  env->connection = g_dbus_connection_new_for_address_sync (env->bus_address,
+                                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                            NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_set_exit_on_close (env->connection, FALSE);
+  hangar_test_env_start_engine (env);
+  return env;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                                   G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  GFileInfo *info;
+
+  while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_tree (child);
+      else
+        g_unlink (child);
+      g_object_unref (info);
+    }
+  g_rmdir (path);
+}
+
+void
+hangar_test_env_free (HangarTestEnv *env)
+{
+  g_autoptr(GArray) pids = NULL;
+
+  hangar_test_env_kill_engine (env, SIGTERM);
+
+  pids = hangar_test_env_qemu_pids (env);
+  for (guint i = 0; i < pids->len; i++)
+    kill (g_array_index (pids, GPid, i), SIGKILL);
+
+  g_clear_object (&env->manager);
+  g_clear_object (&env->object_manager);
+  g_clear_object (&env->connection);
+  kill (env->bus_pid, SIGTERM);
+  wait_for_exit (env->bus_pid, 5);
+
+  if (g_getenv ("HANGAR_TEST_KEEP") == NULL)
+    remove_tree (env->tmpdir);
+  else
+    g_test_message ("kept %s", env->tmpdir);
+
+  g_free (env->tmpdir);
+  g_free (env->root);
+  g_free (env->bus_address);
+  g_free (env);
+}
+
+/* ---- Machines ------------------------------------------------------------- */
+
+static HangarMachine *
+machine_proxy (HangarTestEnv *env,
+               const char    *path)
+{
+  g_autoptr(GError) error = NULL;
+  HangarMachine *machine = hangar_machine_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                          "io.github.hangarvm.Hangar1", path, NULL, &error);
+
+  g_assert_no_error (error);
+  /* Start under TCG can take a while on a loaded 2-core machine. */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (machine), 120000);
+  return machine;
+}
+
+HangarMachine *
+hangar_test_env_define (HangarTestEnv *env,
+                        const char    *xml)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  hangar_manager_call_define_machine_sync (env->manager, xml, &path, NULL, &error);
+  g_assert_no_error (error);
+  return machine_proxy (env, path);
+}
+
+HangarMachine *
+hangar_test_env_lookup (HangarTestEnv *env,
+                        const char    *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  hangar_manager_call_lookup_machine_sync (env->manager, name, &path, NULL, &error);
+  g_assert_no_error (error);
+  return machine_proxy (env, path);
+}
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wake_up (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+hangar_test_wait_until (gboolean (*predicate) (gpointer),
+                        gpointer   data,
+                        guint      timeout_s)
+{
+  gboolean timed_out = FALSE;
+  guint timeout = g_timeout_add_seconds (timeout_s, on_wait_timeout, &timed_out);
+  /* Predicates that poll (console logs) need a tick even without events. */
+  guint tick = g_timeout_add (100, wake_up, NULL);
+  gboolean done;
+
+  while (!(done = predicate (data)) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (tick);
+  if (!timed_out)
+    g_source_remove (timeout);
+  return done;
+}
+
+void
+hangar_test_settle (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+typedef struct {
+  HangarMachine *machine;
+  const char    *state;
+} StateWait;
+
+static gboolean
+machine_has_state (gpointer data)
+{
+  StateWait *wait = data;
+
+  return g_strcmp0 (hangar_machine_get_state (wait->machine), wait->state) == 0;
+}
+
+gboolean
+hangar_test_wait_for_state (HangarMachine *machine,
+                            const char    *state,
+                            guint          timeout_s)
+{
+  StateWait wait = { machine, state };
+
+  return hangar_test_wait_until (machine_has_state, &wait, timeout_s);
+}
+
+typedef struct {
+  HangarMachine *machine;
+  const char    *marker;
+} ConsoleWait;
+
+static gboolean
+console_has_marker (gpointer data)
+{
+  ConsoleWait *wait = data;
+  g_autoptr(GVariant) log = NULL;
+  g_autofree char *text = NULL;
+  gsize length;
+  const char *bytes;
+
+  if (!hangar_machine_call_get_console_log_sync (wait->machine, 0, &log, NULL, NULL))
+    return FALSE;
+  bytes = g_variant_get_fixed_array (log, &length, 1);
+  text = g_strndup (length ? bytes : "", length);
+  return strstr (text, wait->marker) != NULL;
+}
+
+gboolean
+hangar_test_wait_for_console (HangarMachine *machine,
+                              const char    *marker,
+                              guint          timeout_s)
+{
+  ConsoleWait wait = { machine, marker };
+
+  return hangar_test_wait_until (console_has_marker, &wait, timeout_s);
+}
+
+void
+hangar_test_assert_engine_error (GError     *error,
+                                 int         code,
+                                 const char *needle,
+                                 const char *location)
+{
+  g_autofree char *message = NULL;
+
+  if (error == NULL)
+    g_error ("%s: expected engine error %d, got success", location, code);
+
+  g_dbus_error_strip_remote_error (error);
+  if (!g_error_matches (error, HANGAR_ERROR, code))
+    g_error ("%s: expected engine error %d, got %s %d: %s", location, code,
+             g_quark_to_string (error->domain), error->code, error->message);
+  if (needle != NULL && strstr (error->message, needle) == NULL)
+    g_error ("%s: error message '%s' does not mention '%s'", location, error->message, needle);
+}

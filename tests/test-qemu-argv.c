@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-qemu-argv"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "hangard-error.h"
+#include "hangard-qemu-argv.h"
+
+/* Domains are built by hand rather than parsed, so these tests exercise
+ * the argv builder alone. HangardDomain's own autoptr cleanup calls the
+ * parser's hangard_domain_free(), which is not linked here, hence a local
+ * alias with its own cleanup. */
+typedef HangardDomain TestDomain;
+
+static void
+disk_def_free (gpointer data)
+{
+  HangardDiskDef *disk = data;
+
+  g_free (disk->source_file);
+  g_free (disk->target_dev);
+  g_free (disk);
+}
+
+static void
+nic_def_free (gpointer data)
+{
+  HangardNicDef *nic = data;
+
+  g_free (nic->mac);
+  g_free (nic);
+}
+
+static void
+test_domain_free (TestDomain *d)
+{
+  g_free (d->name);
+  g_free (d->cpuset);
+  g_free (d->arch);
+  g_free (d->machine_type);
+  g_free (d->kernel);
+  g_free (d->initrd);
+  g_free (d->cmdline);
+  g_free (d->cpu_model);
+  g_ptr_array_unref (d->disks);
+  g_ptr_array_unref (d->nics);
+  g_free (d);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestDomain, test_domain_free)
+
+/* The smallest runnable machine: 1 GiB, 2 vCPUs, ACPI, no devices. */
+static TestDomain *
+make_domain (void)
+{
+  TestDomain *d = g_new0 (TestDomain, 1);
+
+  d->name = g_strdup ("test");
+  g_strlcpy (d->uuid, "0b5e3c1a-9f3e-4c2d-8a7b-6d5e4f3a2b1c", sizeof d->uuid);
+  d->memory_kib = 1024 * 1024;
+  d->current_memory_kib = d->memory_kib;
+  d->vcpus = 2;
+  d->arch = g_strdup ("x86_64");
+  d->acpi = TRUE;
+  d->apic = TRUE;
+  d->disks = g_ptr_array_new_with_free_func (disk_def_free);
+  d->nics = g_ptr_array_new_with_free_func (nic_def_free);
+  return d;
+}
+
+static HangardDiskDef *
+add_disk (TestDomain        *d,
+          HangardDiskDevice  device,
+          HangardDiskBus     bus,
+          const char        *source,
+          const char        *target)
+{
+  HangardDiskDef *disk = g_new0 (HangardDiskDef, 1);
+
+  disk->device = device;
+  disk->bus = bus;
+  disk->format = HANGARD_DISK_FORMAT_RAW;
+  disk->source_file = g_strdup (source);
+  disk->target_dev = g_strdup (target);
+  disk->readonly = device == HANGARD_DISK_DEVICE_CDROM;
+  g_ptr_array_add (d->disks, disk);
+  return disk;
+}
+
+static HangardNicDef *
+add_nic (TestDomain      *d,
+         HangardNicModel  model,
+         const char      *mac)
+{
+  HangardNicDef *nic = g_new0 (HangardNicDef, 1);
+
+  nic->type = HANGARD_NIC_TYPE_USER;
+  nic->model = model;
+  nic->mac = g_strdup (mac);
+  g_ptr_array_add (d->nics, nic);
+  return nic;
+}
+
+static HangardQemuRun
+make_run (void)
+{
+  return (HangardQemuRun) {
+    .qemu_binary = "/usr/bin/qemu-system-x86_64",
+    .accel = "tcg",
+    .qmp_fd = 3,
+    .serial_fd = -1,
+    .serial_log_path = NULL,
+    .pid_file = "/run/hangar/test.pid",
+  };
+}
+
+static GStrv
+build_ok (const TestDomain     *d,
+          const HangardQemuRun *run)
+{
+  g_autoptr(GError) error = NULL;
+  GStrv argv = hangard_qemu_build_argv (d, run, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (argv);
+  return argv;
+}
+
+static void
+assert_build_fails (const TestDomain     *d,
+                    const HangardQemuRun *run,
+                    gint                  code)  /* a HangarError; GError codes are gint */
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) argv = hangard_qemu_build_argv (d, run, &error);
+
+  g_assert_error (error, HANGAR_ERROR, code);
+  g_assert_null (argv);
+}
+
+/* Every value that follows `option`, in order. */
+static GPtrArray *
+values_of (GStrv       argv,
+           const char *option)
+{
+  GPtrArray *values = g_ptr_array_new ();
+
+  for (guint i = 1; argv[i] != NULL; i++)
+    if (strcmp (argv[i], option) == 0 && argv[i + 1] != NULL)
+      g_ptr_array_add (values, argv[++i]);
+  return values;
+}
+
+static gboolean
+has_pair (GStrv       argv,
+          const char *option,
+          const char *value)
+{
+  g_autoptr(GPtrArray) values = values_of (argv, option);
+
+  for (guint i = 0; i < values->len; i++)
+    if (strcmp (g_ptr_array_index (values, i), value) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static guint
+count_option (GStrv       argv,
+              const char *option)
+{
+  guint n = 0;
+
+  for (guint i = 1; argv[i] != NULL; i++)
+    if (strcmp (argv[i], option) == 0)
+      n++;
+  return n;
+}
+
+/* The -device value ending in or containing ",id=ID" (ids come last or
+ * are followed by ",bootindex"). */
+static const char *
+device_with_id (GStrv       argv,
+                const char *id)
+{
+  g_autoptr(GPtrArray) devices = values_of (argv, "-device");
+  g_autofree char *needle = g_strdup_printf (",id=%s", id);
+
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const char *dev = g_ptr_array_index (devices, i);
+      const char *at = strstr (dev, needle);
+
+      if (at != NULL && (at[strlen (needle)] == '\0' || at[strlen (needle)] == ','))
+        return dev;
+    }
+  return NULL;
+}
+
+/* The -blockdev JSON whose top node is `node_name`, parsed back. */
+static JsonNode *
+blockdev_node (GStrv       argv,
+               const char *node_name)
+{
+  g_autoptr(GPtrArray) blockdevs = values_of (argv, "-blockdev");
+
+  for (guint i = 0; i < blockdevs->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonNode *root = json_from_string (g_ptr_array_index (blockdevs, i), &error);
+
+      g_assert_no_error (error);
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+      if (g_strcmp0 (json_object_get_string_member (json_node_get_object (root), "node-name"),
+                     node_name) == 0)
+        return root;
+      json_node_unref (root);
+    }
+  return NULL;
+}
+
+/* ---- escaping ------------------------------------------------------------ */
+
+static void
+test_escape (void)
+{
+  static const struct { const char *in, *out; } cases[] = {
+    { "a,b,,c", "a,,b,,,,c" },
+    { "", "" },
+    { "plain", "plain" },
+    { ",", ",," },
+    { "/path/with space=and\"quote", "/path/with space=and\"quote" },
+    { "ünï,cödé", "ünï,,cödé" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *escaped = hangard_qemu_escape_option (cases[i].in);
+      g_assert_cmpstr (escaped, ==, cases[i].out);
+    }
+}
+
+/* ---- the common skeleton ------------------------------------------------- */
+
+static void
+test_basic (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  argv = build_ok (d, &run);
+  g_assert_cmpstr (argv[0], ==, "/usr/bin/qemu-system-x86_64");
+  g_assert_true (has_pair (argv, "-name", "guest=test,debug-threads=on"));
+  g_assert_true (has_pair (argv, "-uuid", "0b5e3c1a-9f3e-4c2d-8a7b-6d5e4f3a2b1c"));
+  g_assert_cmpuint (count_option (argv, "-nodefaults"), ==, 1);
+  g_assert_cmpuint (count_option (argv, "-no-user-config"), ==, 1);
+  g_assert_true (has_pair (argv, "-machine", "pc,accel=tcg"));
+  g_assert_true (has_pair (argv, "-m", "size=1024M"));
+  g_assert_true (has_pair (argv, "-smp", "2"));
+  g_assert_cmpuint (count_option (argv, "-cpu"), ==, 0);
+  g_assert_cmpuint (count_option (argv, "-boot"), ==, 0);
+  g_assert_cmpuint (count_option (argv, "-blockdev"), ==, 0);
+  g_assert_cmpuint (count_option (argv, "-netdev"), ==, 0);
+  g_assert_true (has_pair (argv, "-chardev", "socket,id=qmp,fd=3,server=on,wait=off"));
+  g_assert_true (has_pair (argv, "-mon", "chardev=qmp,mode=control"));
+  g_assert_true (has_pair (argv, "-pidfile", "/run/hangar/test.pid"));
+  g_assert_true (has_pair (argv, "-sandbox",
+                           "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
+  g_assert_true (has_pair (argv, "-msg", "timestamp=on"));
+
+  /* Nothing listens on the network. */
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_assert_null (strstr (argv[i], "tcp"));
+      g_assert_null (strstr (argv[i], "hostfwd"));
+      g_assert_null (strstr (argv[i], "port="));
+    }
+
+  g_clear_pointer (&argv, g_strfreev);
+  run.pid_file = NULL;
+  argv = build_ok (d, &run);
+  g_assert_cmpuint (count_option (argv, "-pidfile"), ==, 0);
+}
+
+static void
+test_name_escaped (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  g_free (d->name);
+  d->name = g_strdup ("web,debug-threads=off");
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-name", "guest=web,,debug-threads=off,debug-threads=on"));
+}
+
+static void
+test_memory_rounding (void)
+{
+  static const struct { guint64 kib; const char *arg; } cases[] = {
+    { 1024 * 1024, "size=1024M" },
+    { 1024 * 1024 + 1, "size=1025M" },
+    { 1, "size=1M" },
+    { 1023, "size=1M" },
+    { G_MAXUINT64, "size=18014398509481984M" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+      g_auto(GStrv) argv = NULL;
+
+      d->memory_kib = cases[i].kib;
+      d->current_memory_kib = 1;  /* ignored: no balloon */
+      argv = build_ok (d, &run);
+      g_assert_true (has_pair (argv, "-m", cases[i].arg));
+      g_assert_null (device_with_id (argv, "balloon0"));
+    }
+}
+
+static void
+test_machine (void)
+{
+  static const struct { const char *type; gboolean acpi; const char *arg; } good[] = {
+    { NULL, TRUE, "pc,accel=tcg" },
+    { "pc", FALSE, "pc,accel=tcg,acpi=off" },
+    { "pc-i440fx-7.2", TRUE, "pc-i440fx-7.2,accel=tcg" },
+    { "q35", TRUE, "q35,accel=tcg" },
+    { "pc-q35-7.2", FALSE, "pc-q35-7.2,accel=tcg,acpi=off" },
+  };
+  static const char *bad[] = { "microvm", "isapc", "help", "pc,usb=on", "q35,,x", "" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+      g_auto(GStrv) argv = NULL;
+
+      d->machine_type = g_strdup (good[i].type);
+      d->acpi = good[i].acpi;
+      argv = build_ok (d, &run);
+      g_assert_true (has_pair (argv, "-machine", good[i].arg));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+
+      d->machine_type = g_strdup (bad[i]);
+      assert_build_fails (d, &run, HANGAR_ERROR_UNSUPPORTED);
+    }
+}
+
+/* ---- cpu ----------------------------------------------------------------- */
+
+static void
+test_cpu (void)
+{
+  static const struct {
+    HangardCpuMode mode;
+    const char    *accel;
+    const char    *expected;  /* NULL: no -cpu */
+  } cases[] = {
+    { HANGARD_CPU_MODE_DEFAULT,          "tcg", NULL },
+    { HANGARD_CPU_MODE_DEFAULT,          "kvm", NULL },
+    { HANGARD_CPU_MODE_HOST_PASSTHROUGH, "kvm", "host" },
+    { HANGARD_CPU_MODE_HOST_PASSTHROUGH, "tcg", "max" },
+    { HANGARD_CPU_MODE_HOST_MODEL,       "kvm", "host" },
+    { HANGARD_CPU_MODE_HOST_MODEL,       "tcg", "max" },
+    { HANGARD_CPU_MODE_CUSTOM,           "kvm", "Skylake-Client-v1" },
+    { HANGARD_CPU_MODE_CUSTOM,           "tcg", "Skylake-Client-v1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+      g_auto(GStrv) argv = NULL;
+      g_autofree char *machine = g_strdup_printf ("pc,accel=%s", cases[i].accel);
+
+      d->cpu_mode = cases[i].mode;
+      d->cpu_model = g_strdup (cases[i].mode == HANGARD_CPU_MODE_CUSTOM ? cases[i].expected : NULL);
+      run.accel = cases[i].accel;
+      argv = build_ok (d, &run);
+
+      g_assert_true (has_pair (argv, "-machine", machine));
+      if (cases[i].expected == NULL)
+        g_assert_cmpuint (count_option (argv, "-cpu"), ==, 0);
+      else
+        g_assert_true (has_pair (argv, "-cpu", cases[i].expected));
+      if (strcmp (cases[i].accel, "tcg") == 0)
+        g_assert_false (has_pair (argv, "-cpu", "host"));
+    }
+}
+
+static void
+test_cpu_invalid_model (void)
+{
+  static const char *bad[] = { "qemu64,+vmx", "help", "", "model with space", NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+
+      d->cpu_mode = HANGARD_CPU_MODE_CUSTOM;
+      d->cpu_model = g_strdup (bad[i]);
+      assert_build_fails (d, &run, HANGAR_ERROR_UNSUPPORTED);
+    }
+}
+
+/* ---- disks --------------------------------------------------------------- */
+
+static void
+test_disk_path_in_json (void)
+{
+  const char *path = "/var/lib/hangar/we,ird \"dir\"/a b,,c\n'd'\\e\tü.qcow2";
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GPtrArray) blockdevs = NULL;
+  JsonObject *file;
+  HangardDiskDef *disk;
+
+  disk = add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, path, "vda");
+  disk->format = HANGARD_DISK_FORMAT_QCOW2;
+  argv = build_ok (d, &run);
+
+  /* A JSON object, so QEMU takes it as JSON and never splits on commas. */
+  blockdevs = values_of (argv, "-blockdev");
+  g_assert_cmpuint (blockdevs->len, ==, 1);
+  g_assert_true (((const char *) g_ptr_array_index (blockdevs, 0))[0] == '{');
+
+  root = blockdev_node (argv, "drive-vda");
+  g_assert_nonnull (root);
+  file = json_object_get_object_member (json_node_get_object (root), "file");
+  g_assert_cmpstr (json_object_get_string_member (file, "filename"), ==, path);
+  g_assert_cmpstr (json_object_get_string_member (file, "driver"), ==, "file");
+  g_assert_cmpstr (json_object_get_string_member (file, "node-name"), ==, "file-vda");
+  g_assert_cmpstr (json_object_get_string_member (file, "aio"), ==, "threads");
+  g_assert_cmpstr (device_with_id (argv, "disk-vda"), ==,
+                   "virtio-blk-pci,drive=drive-vda,id=disk-vda");
+}
+
+static void
+test_disk_format_explicit (void)
+{
+  static const struct { HangardDiskFormat format; const char *driver; } cases[] = {
+    { HANGARD_DISK_FORMAT_RAW, "raw" },
+    { HANGARD_DISK_FORMAT_QCOW2, "qcow2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+      g_auto(GStrv) argv = NULL;
+      g_autoptr(JsonNode) root = NULL;
+      HangardDiskDef *disk;
+
+      disk = add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/d.img", "vda");
+      disk->format = cases[i].format;
+      argv = build_ok (d, &run);
+      root = blockdev_node (argv, "drive-vda");
+      g_assert_nonnull (root);
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "driver"),
+                       ==, cases[i].driver);
+    }
+}
+
+static void
+test_disk_cache (void)
+{
+  static const struct {
+    HangardDiskCache cache;
+    gboolean         direct;
+    gboolean         no_flush;
+    gboolean         write_cache_off;
+  } cases[] = {
+    { HANGARD_DISK_CACHE_DEFAULT,      FALSE, FALSE, FALSE },
+    { HANGARD_DISK_CACHE_NONE,         TRUE,  FALSE, FALSE },
+    { HANGARD_DISK_CACHE_WRITEBACK,    FALSE, FALSE, FALSE },
+    { HANGARD_DISK_CACHE_WRITETHROUGH, FALSE, FALSE, TRUE },
+    { HANGARD_DISK_CACHE_DIRECTSYNC,   TRUE,  FALSE, TRUE },
+    { HANGARD_DISK_CACHE_UNSAFE,       FALSE, TRUE,  FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+      g_auto(GStrv) argv = NULL;
+      g_autoptr(JsonNode) root = NULL;
+      JsonObject *format_node, *file_node;
+      const char *device;
+
+      add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/d.img", "vda")->cache =
+        cases[i].cache;
+      add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_SATA, "/e.img", "sda")->cache =
+        cases[i].cache;
+      argv = build_ok (d, &run);
+
+      root = blockdev_node (argv, "drive-vda");
+      format_node = json_node_get_object (root);
+      file_node = json_object_get_object_member (format_node, "file");
+      for (JsonObject *node = format_node; node != NULL;
+           node = node == format_node ? file_node : NULL)
+        {
+          JsonObject *cache = json_object_get_object_member (node, "cache");
+
+          g_assert_cmpint (json_object_get_boolean_member (cache, "direct"), ==, cases[i].direct);
+          g_assert_cmpint (json_object_get_boolean_member (cache, "no-flush"), ==, cases[i].no_flush);
+        }
+
+      device = device_with_id (argv, "disk-vda");
+      g_assert_nonnull (device);
+      g_assert_cmpint (strstr (device, ",write-cache=off") != NULL, ==, cases[i].write_cache_off);
+      device = device_with_id (argv, "disk-sda");
+      g_assert_nonnull (device);
+      g_assert_cmpint (strstr (device, ",write-cache=off") != NULL, ==, cases[i].write_cache_off);
+    }
+}
+
+static void
+test_disk_readonly (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(JsonNode) cd = NULL;
+  g_autoptr(JsonNode) rw = NULL;
+  JsonObject *obj;
+
+  add_disk (d, HANGARD_DISK_DEVICE_CDROM, HANGARD_DISK_BUS_IDE, "/iso/install.iso", "hdc");
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/d.img", "vda");
+  argv = build_ok (d, &run);
+
+  cd = blockdev_node (argv, "drive-hdc");
+  obj = json_node_get_object (cd);
+  g_assert_true (json_object_get_boolean_member (obj, "read-only"));
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (obj, "file"),
+                                                 "read-only"));
+  rw = blockdev_node (argv, "drive-vda");
+  obj = json_node_get_object (rw);
+  g_assert_false (json_object_get_boolean_member (obj, "read-only"));
+  g_assert_false (json_object_get_boolean_member (json_object_get_object_member (obj, "file"),
+                                                  "read-only"));
+  g_assert_cmpstr (device_with_id (argv, "disk-hdc"), ==,
+                   "ide-cd,bus=ide.1,unit=0,drive=drive-hdc,id=disk-hdc");
+}
+
+static void
+test_disk_sata_controller_once (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  guint controllers = 0;
+
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_SATA, "/a.img", "sda");
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/v.img", "vda");
+  add_disk (d, HANGARD_DISK_DEVICE_CDROM, HANGARD_DISK_BUS_SATA, "/c.iso", "sdb");
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_SATA, "/f.img", "sdf");
+  argv = build_ok (d, &run);
+
+  devices = values_of (argv, "-device");
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const char *dev = g_ptr_array_index (devices, i);
+
+      if (strcmp (dev, "ich9-ahci,id=sata0") == 0)
+        controllers++;
+      /* The controller exists before the first device that sits on it. */
+      if (strstr (dev, "bus=sata0.") != NULL)
+        g_assert_cmpuint (controllers, ==, 1);
+    }
+  g_assert_cmpuint (controllers, ==, 1);
+  g_assert_cmpstr (device_with_id (argv, "disk-sda"), ==, "ide-hd,bus=sata0.0,drive=drive-sda,id=disk-sda");
+  g_assert_cmpstr (device_with_id (argv, "disk-sdb"), ==, "ide-cd,bus=sata0.1,drive=drive-sdb,id=disk-sdb");
+  g_assert_cmpstr (device_with_id (argv, "disk-sdf"), ==, "ide-hd,bus=sata0.5,drive=drive-sdf,id=disk-sdf");
+}
+
+static void
+test_disk_no_sata_controller_without_sata (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/v.img", "vda");
+  argv = build_ok (d, &run);
+  g_assert_false (has_pair (argv, "-device", "ich9-ahci,id=sata0"));
+}
+
+static void
+test_disk_ide (void)
+{
+  static const char *expected[] = {
+    "ide-hd,bus=ide.0,unit=0,drive=drive-hda,id=disk-hda",
+    "ide-hd,bus=ide.0,unit=1,drive=drive-hdb,id=disk-hdb",
+    "ide-hd,bus=ide.1,unit=0,drive=drive-hdc,id=disk-hdc",
+    "ide-hd,bus=ide.1,unit=1,drive=drive-hdd,id=disk-hdd",
+  };
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *target = g_strdup_printf ("hd%c", 'a' + i);
+      g_autofree char *path = g_strdup_printf ("/%s.img", target);
+
+      add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_IDE, path, target);
+    }
+  argv = build_ok (d, &run);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_true (has_pair (argv, "-device", expected[i]));
+}
+
+static void
+test_disk_ide_q35_unsupported (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+
+  d->machine_type = g_strdup ("q35");
+  add_disk (d, HANGARD_DISK_DEVICE_CDROM, HANGARD_DISK_BUS_IDE, NULL, "hdc");
+  assert_build_fails (d, &run, HANGAR_ERROR_UNSUPPORTED);
+}
+
+static void
+test_disk_empty_cdrom (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  add_disk (d, HANGARD_DISK_DEVICE_CDROM, HANGARD_DISK_BUS_SATA, NULL, "sda")->boot_order = 1;
+  argv = build_ok (d, &run);
+  g_assert_cmpuint (count_option (argv, "-blockdev"), ==, 0);
+  g_assert_cmpstr (device_with_id (argv, "disk-sda"), ==, "ide-cd,bus=sata0.0,id=disk-sda,bootindex=1");
+}
+
+static void
+test_disk_invalid (void)
+{
+  static const struct {
+    HangardDiskDevice device;
+    HangardDiskBus    bus;
+    const char       *source;
+    const char       *target;
+  } cases[] = {
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, "/a", "vd-a" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, "/a", "VDA" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, "/a", "vda,id=x" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, "/a", "" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, "/a", NULL },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, "/a", "vdaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+    { HANGARD_DISK_DEVICE_CDROM, HANGARD_DISK_BUS_VIRTIO, "/a", "vda" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, NULL, "vda" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_SATA,   "/a", "sdg" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_SATA,   "/a", "vda" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_IDE,    "/a", "hde" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_IDE,    "/a", "hdaa" },
+    { HANGARD_DISK_DEVICE_DISK,  HANGARD_DISK_BUS_VIRTIO, "/\xff\xfe", "vda" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+
+      add_disk (d, cases[i].device, cases[i].bus, cases[i].source, cases[i].target);
+      assert_build_fails (d, &run, HANGAR_ERROR_UNSUPPORTED);
+    }
+}
+
+static void
+test_disk_duplicate_target (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/a", "vda");
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/b", "vda");
+  assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+}
+
+/* ---- boot ---------------------------------------------------------------- */
+
+static void
+test_boot_order (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  d->boot[0] = HANGARD_BOOT_CDROM;
+  d->boot[1] = HANGARD_BOOT_HD;
+  d->boot[2] = HANGARD_BOOT_CDROM;  /* repeated: QEMU would refuse "dcd" */
+  d->boot[3] = HANGARD_BOOT_NETWORK;
+  d->n_boot = 4;
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/a", "vda");
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-boot", "order=dcn"));
+  g_assert_null (strstr (device_with_id (argv, "disk-vda"), "bootindex"));
+}
+
+static void
+test_boot_bootindex (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  d->boot[0] = HANGARD_BOOT_HD;
+  d->n_boot = 1;
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/a", "vda")->boot_order = 2;
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/b", "vdb");
+  add_nic (d, HANGARD_NIC_MODEL_VIRTIO, "52:54:00:aa:bb:cc")->boot_order = 1;
+  argv = build_ok (d, &run);
+
+  g_assert_cmpuint (count_option (argv, "-boot"), ==, 0);
+  g_assert_cmpstr (device_with_id (argv, "disk-vda"), ==,
+                   "virtio-blk-pci,drive=drive-vda,id=disk-vda,bootindex=2");
+  g_assert_cmpstr (device_with_id (argv, "disk-vdb"), ==,
+                   "virtio-blk-pci,drive=drive-vdb,id=disk-vdb");
+  g_assert_cmpstr (device_with_id (argv, "nic0"), ==,
+                   "virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:cc,id=nic0,bootindex=1");
+}
+
+static void
+test_boot_bootindex_duplicate (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+
+  add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/a", "vda")->boot_order = 1;
+  add_nic (d, HANGARD_NIC_MODEL_E1000, "52:54:00:aa:bb:cc")->boot_order = 1;
+  assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_kernel (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  /* Not option lists: passed exactly as given, commas and all. */
+  d->kernel = g_strdup ("/boot/vm,linuz 6");
+  d->initrd = g_strdup ("/boot/init,rd");
+  d->cmdline = g_strdup ("console=ttyS0,115200 root=/dev/vda1 quiet");
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-kernel", "/boot/vm,linuz 6"));
+  g_assert_true (has_pair (argv, "-initrd", "/boot/init,rd"));
+  g_assert_true (has_pair (argv, "-append", "console=ttyS0,115200 root=/dev/vda1 quiet"));
+}
+
+static void
+test_kernel_required (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  argv = build_ok (d, &run);
+  g_assert_cmpuint (count_option (argv, "-kernel"), ==, 0);
+  g_assert_cmpuint (count_option (argv, "-append"), ==, 0);
+
+  d->cmdline = g_strdup ("quiet");
+  assert_build_fails (d, &run, HANGAR_ERROR_UNSUPPORTED);
+}
+
+/* ---- network ------------------------------------------------------------- */
+
+static void
+test_nics (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  add_nic (d, HANGARD_NIC_MODEL_VIRTIO, "52:54:00:00:00:01");
+  add_nic (d, HANGARD_NIC_MODEL_E1000, "52:54:00:00:00:02");
+  add_nic (d, HANGARD_NIC_MODEL_RTL8139, "52:54:00:00:00:03");
+  argv = build_ok (d, &run);
+
+  g_assert_true (has_pair (argv, "-netdev", "user,id=net0"));
+  g_assert_true (has_pair (argv, "-netdev", "user,id=net1"));
+  g_assert_true (has_pair (argv, "-netdev", "user,id=net2"));
+  g_assert_cmpstr (device_with_id (argv, "nic0"), ==,
+                   "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,id=nic0");
+  g_assert_cmpstr (device_with_id (argv, "nic1"), ==,
+                   "e1000,netdev=net1,mac=52:54:00:00:00:02,id=nic1");
+  g_assert_cmpstr (device_with_id (argv, "nic2"), ==,
+                   "rtl8139,netdev=net2,mac=52:54:00:00:00:03,id=nic2");
+}
+
+static void
+test_nic_invalid_mac (void)
+{
+  static const char *bad[] = { "52:54:00:00:00", "52:54:00:00:00:0g", "52,54:00:00:00:01", NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+
+      add_nic (d, HANGARD_NIC_MODEL_VIRTIO, bad[i]);
+      assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+/* ---- display ------------------------------------------------------------- */
+
+static void
+test_display_vnc (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  d->has_vnc = TRUE;
+  d->video = HANGARD_VIDEO_VGA;
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-vnc", "none"));
+  g_assert_cmpuint (count_option (argv, "-vnc"), ==, 1);
+  g_assert_cmpuint (count_option (argv, "-display"), ==, 0);
+  g_assert_true (has_pair (argv, "-device", "VGA,id=video0"));
+}
+
+static void
+test_display_none (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-display", "none"));
+  g_assert_cmpuint (count_option (argv, "-vnc"), ==, 0);
+  g_assert_null (device_with_id (argv, "video0"));
+}
+
+static void
+test_display_virtio_vga (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  d->video = HANGARD_VIDEO_VIRTIO;
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-device", "virtio-vga,id=video0"));
+  g_assert_false (has_pair (argv, "-device", "VGA,id=video0"));
+}
+
+static void
+test_tablet (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  argv = build_ok (d, &run);
+  g_assert_null (device_with_id (argv, "usb"));
+  g_assert_null (device_with_id (argv, "input0"));
+  g_clear_pointer (&argv, g_strfreev);
+
+  d->has_tablet = TRUE;
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-device", "qemu-xhci,id=usb"));
+  g_assert_true (has_pair (argv, "-device", "usb-tablet,bus=usb.0,id=input0"));
+}
+
+/* ---- serial -------------------------------------------------------------- */
+
+static void
+test_serial_socket (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  d->has_serial = TRUE;
+  run.serial_fd = 4;
+  run.serial_log_path = "/var/log/hangar/a,b/serial.log";
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-chardev",
+                           "socket,id=charserial0,fd=4,server=on,wait=off,"
+                           "logfile=/var/log/hangar/a,,b/serial.log,logappend=on"));
+  g_assert_true (has_pair (argv, "-device", "isa-serial,chardev=charserial0,id=serial0"));
+
+  g_clear_pointer (&argv, g_strfreev);
+  run.serial_log_path = NULL;
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-chardev", "socket,id=charserial0,fd=4,server=on,wait=off"));
+}
+
+static void
+test_serial_without_socket (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  d->has_serial = TRUE;
+  run.serial_log_path = "/log,s/serial.log";
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-chardev", "file,id=charserial0,path=/log,,s/serial.log,append=on"));
+  g_assert_true (has_pair (argv, "-device", "isa-serial,chardev=charserial0,id=serial0"));
+
+  g_clear_pointer (&argv, g_strfreev);
+  run.serial_log_path = NULL;
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-chardev", "null,id=charserial0"));
+}
+
+static void
+test_no_serial (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+
+  run.serial_fd = 4;
+  run.serial_log_path = "/serial.log";
+  argv = build_ok (d, &run);
+  g_assert_cmpuint (count_option (argv, "-chardev"), ==, 1);  /* QMP only */
+  g_assert_null (device_with_id (argv, "serial0"));
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static void
+test_run_invalid (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+
+  run.accel = "hvf";
+  assert_build_fails (d, &run, HANGAR_ERROR_UNSUPPORTED);
+  run = make_run ();
+  run.qmp_fd = -1;
+  assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+  run = make_run ();
+  run.qemu_binary = NULL;
+  assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_domain_invalid (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+
+  d->vcpus = 0;
+  assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+  d->vcpus = 1;
+  g_strlcpy (d->uuid, "not-a-uuid", sizeof d->uuid);
+  assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/qemu-argv/escape", test_escape);
+  g_test_add_func ("/qemu-argv/basic", test_basic);
+  g_test_add_func ("/qemu-argv/name-escaped", test_name_escaped);
+  g_test_add_func ("/qemu-argv/memory-rounding", test_memory_rounding);
+  g_test_add_func ("/qemu-argv/machine", test_machine);
+  g_test_add_func ("/qemu-argv/cpu/mapping", test_cpu);
+  g_test_add_func ("/qemu-argv/cpu/invalid-model", test_cpu_invalid_model);
+  g_test_add_func ("/qemu-argv/disk/path-in-json", test_disk_path_in_json);
+  g_test_add_func ("/qemu-argv/disk/format-explicit", test_disk_format_explicit);
+  g_test_add_func ("/qemu-argv/disk/cache", test_disk_cache);
+  g_test_add_func ("/qemu-argv/disk/readonly", test_disk_readonly);
+  g_test_add_func ("/qemu-argv/disk/sata-controller-once", test_disk_sata_controller_once);
+  g_test_add_func ("/qemu-argv/disk/no-sata-controller", test_disk_no_sata_controller_without_sata);
+  g_test_add_func ("/qemu-argv/disk/ide", test_disk_ide);
+  g_test_add_func ("/qemu-argv/disk/ide-q35-unsupported", test_disk_ide_q35_unsupported);
+  g_test_add_func ("/qemu-argv/disk/empty-cdrom", test_disk_empty_cdrom);
+  g_test_add_func ("/qemu-argv/disk/invalid", test_disk_invalid);
+  g_test_add_func ("/qemu-argv/disk/duplicate-target", test_disk_duplicate_target);
+  g_test_add_func ("/qemu-argv/boot/order", test_boot_order);
+  g_test_add_func ("/qemu-argv/boot/bootindex", test_boot_bootindex);
+  g_test_add_func ("/qemu-argv/boot/bootindex-duplicate", test_boot_bootindex_duplicate);
+  g_test_add_func ("/qemu-argv/boot/kernel", test_kernel);
+  g_test_add_func ("/qemu-argv/boot/kernel-required", test_kernel_required);
+  g_test_add_func ("/qemu-argv/nic/models", test_nics);
+  g_test_add_func ("/qemu-argv/nic/invalid-mac", test_nic_invalid_mac);
+  g_test_add_func ("/qemu-argv/display/vnc", test_display_vnc);
+  g_test_add_func ("/qemu-argv/display/none", test_display_none);
+  g_test_add_func ("/qemu-argv/display/virtio-vga", test_display_virtio_vga);
+  g_test_add_func ("/qemu-argv/display/tablet", test_tablet);
+  g_test_add_func ("/qemu-argv/serial/socket", test_serial_socket);
+  g_test_add_func ("/qemu-argv/serial/without-socket", test_serial_without_socket);
+  g_test_add_func ("/qemu-argv/serial/none", test_no_serial);
+  g_test_add_func ("/qemu-argv/run/invalid", test_run_invalid);
+  g_test_add_func ("/qemu-argv/domain/invalid", test_domain_invalid);
+
+  return g_test_run ();
+}
