@@ -1236,11 +1236,35 @@ add_process_stats (HangardVm       *self,
                          g_variant_new_uint64 (self->pid ? read_process_rss_kib (self->pid) : 0));
 }
 
+/* One entry per interface. User-mode NICs have no host-side device and
+ * QEMU keeps no counters for them, so they carry no byte counts. */
+static void
+add_net_stats (GVariantBuilder *builder,
+               HangardDomain   *domain)
+{
+  GVariantBuilder nics;
+
+  g_variant_builder_init (&nics, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < domain->nics->len; i++)
+    {
+      HangardNicDef *nic = g_ptr_array_index (domain->nics, i);
+      GVariantBuilder entry;
+
+      g_variant_builder_init (&entry, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&entry, "{sv}", "mac", g_variant_new_string (nic->mac));
+      g_variant_builder_add (&entry, "{sv}", "type", g_variant_new_string ("user"));
+      g_variant_builder_add (&nics, "a{sv}", &entry);
+    }
+  g_variant_builder_add (builder, "{sv}", "net", g_variant_builder_end (&nics));
+}
+
 static GVariantBuilder *
 stats_builder_new (HangardVm     *self,
                    HangardDomain *domain)
 {
   GVariantBuilder *builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+
+  add_net_stats (builder, domain);
 
   g_variant_builder_add (builder, "{sv}", "state", g_variant_new_string (hangard_vm_state_to_string (self->state)));
   g_variant_builder_add (builder, "{sv}", "vcpus", g_variant_new_uint32 (domain->vcpus));

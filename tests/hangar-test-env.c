@@ -103,6 +103,7 @@ start_bus (HangarTestEnv *env)
     "    <allow send_destination='*' eavesdrop='true'/>\n"
     "    <allow eavesdrop='true'/>\n"
     "    <allow own='*'/>\n"
+    "    <allow user='*'/>\n"
     "  </policy>\n"
     "</busconfig>\n", socket_dir);
   g_assert_true (g_file_set_contents (config, contents, -1, NULL));

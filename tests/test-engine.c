@@ -6,6 +6,8 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hangar-test-env.h"
 #include "hangard-error.h"
@@ -473,6 +475,101 @@ test_stats (void)
   hangar_test_env_free (env);
 }
 
+
+/* System mode in a test tree: definitions land under ROOT/etc/hangar, and
+ * guests run as in session mode. */
+static void
+test_system_mode (void)
+{
+  HangarTestEnv *env = hangar_test_env_new (TRUE);
+  g_autoptr(HangarMachine) machine = define_and_start (env, "system-guest", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *definition = g_strdup_printf ("%s/etc/hangar/machines/%s.xml", env->root,
+                                                 hangar_machine_get_uuid (machine));
+
+  g_assert_cmpstr (hangar_manager_get_mode (env->manager), ==, "system");
+  g_assert_true (g_file_test (definition, G_FILE_TEST_IS_REGULAR));
+  assert_booted (machine);
+  hangar_machine_call_shutdown_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_for_state (machine, "shutoff", STATE_TIMEOUT_S));
+  hangar_test_env_free (env);
+}
+
+static void
+drop_to_nobody (gpointer user_data)
+{
+  if (setgid (65534) != 0 || setuid (65534) != 0)
+    _exit (99);
+}
+
+/* Runs hangarctl as user "nobody" against the env's bus; returns its exit
+ * status and stderr. */
+static int
+run_ctl_as_nobody (HangarTestEnv *env,
+                   char         **err,
+                   const char    *verb,
+                   const char    *name)
+{
+  const char *argv[] = { g_getenv ("HANGARCTL"), "--connect", env->bus_address, verb, name, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, drop_to_nobody, NULL,
+                NULL, err, &status, &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+open_bus_to_everyone (HangarTestEnv *env)
+{
+  g_autofree char *bus_dir = g_build_filename (env->tmpdir, "bus", NULL);
+
+  g_assert_cmpint (g_chmod (env->tmpdir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (bus_dir, 0755), ==, 0);
+}
+
+/* The one authorization check: a session engine serves only its own user;
+ * a system engine lets anyone look and only root change. */
+static void
+test_authorization (void)
+{
+  HangarTestEnv *session = NULL, *system = NULL;
+  g_autofree char *xml = hangar_test_guest_xml ("guarded", NULL);
+  g_autoptr(HangarMachine) machine = NULL;
+  g_autofree char *err = NULL;
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root to run a client as another user");
+      return;
+    }
+
+  session = hangar_test_env_new (FALSE);
+  open_bus_to_everyone (session);
+  machine = hangar_test_env_define (session, xml);
+  g_assert_cmpint (run_ctl_as_nobody (session, &err, "start", "guarded"), ==, 1);
+  g_assert_nonnull (strstr (err, "may not do this on the session engine"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl_as_nobody (session, &err, "dumpxml", "guarded"), ==, 1);
+  g_assert_nonnull (strstr (err, "may not"));
+  g_clear_pointer (&err, g_free);
+  g_clear_object (&machine);
+  hangar_test_env_free (session);
+
+  system = hangar_test_env_new (TRUE);
+  open_bus_to_everyone (system);
+  machine = hangar_test_env_define (system, xml);
+  g_assert_cmpint (run_ctl_as_nobody (system, &err, "dumpxml", "guarded"), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl_as_nobody (system, &err, "start", "guarded"), ==, 1);
+  g_assert_nonnull (strstr (err, "may not do this on the system engine"));
+  hangar_test_settle ();
+  g_assert_cmpstr (hangar_machine_get_state (machine), ==, "shutoff");
+  hangar_test_env_free (system);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -489,6 +586,8 @@ main (int   argc,
   g_test_add_func ("/engine/autostart", test_autostart);
   g_test_add_func ("/engine/definitions-persist", test_definitions_persist);
   g_test_add_func ("/engine/stats", test_stats);
+  g_test_add_func ("/engine/system-mode", test_system_mode);
+  g_test_add_func ("/engine/authorization", test_authorization);
 
   return g_test_run ();
 }
