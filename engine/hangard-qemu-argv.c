@@ -120,18 +120,6 @@ is_valid_mac (const char *mac)
   return TRUE;
 }
 
-static const char *
-disk_bus_name (HangardDiskBus bus)
-{
-  switch (bus)
-    {
-    case HANGARD_DISK_BUS_VIRTIO: return "virtio";
-    case HANGARD_DISK_BUS_SATA:   return "sata";
-    case HANGARD_DISK_BUS_IDE:    return "ide";
-    default:                      return "unknown";
-    }
-}
-
 /* ---- run-wide checks ---------------------------------------------------- */
 
 static gboolean
@@ -626,7 +614,7 @@ disk_device_start (ArgvBuilder          *b,
     default:
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
                    "Disk %s: unsupported bus %s", disk->target_dev,
-                   disk_bus_name (disk->bus));
+                   hangard_disk_bus_to_string (disk->bus));
       return FALSE;
     }
 }
