@@ -4,7 +4,9 @@
 #include "hangard-daemon.h"
 #include "hangard-error.h"
 #include "hangard-machine.h"
+#include "hangard-job.h"
 #include "hangard-manager.h"
+#include "hangard-storage.h"
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
@@ -20,6 +22,8 @@ struct _HangardDaemon
   HangardPaths             *paths;
   HangardHost              *host;
   HangardManager           *manager;
+  HangardStorage           *storage;
+  guint                     next_job_id;
 
   GHashTable               *machines;     /* uuid → HangardMachine* (owned) */
   GHashTable               *caller_uids;  /* unique bus name → uid, as GUINT_TO_POINTER (uid + 1) */
@@ -43,6 +47,122 @@ HangardHost *
 hangard_daemon_get_host (HangardDaemon *self)
 {
   return self->host;
+}
+
+GDBusObjectManagerServer *
+hangard_daemon_get_object_manager (HangardDaemon *self)
+{
+  return self->object_manager;
+}
+
+HangardStorage *
+hangard_daemon_get_storage (HangardDaemon *self)
+{
+  return self->storage;
+}
+
+/* ---- Storage shortcuts ---------------------------------------------------- */
+
+/* Checks the current definition of each machine that runs: a running
+ * guest's disks are what must not be deleted or changed under it. */
+const char *
+hangard_daemon_find_running_user (HangardDaemon *self,
+                                  const char    *path)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->machines);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      HangardMachine *machine = value;
+      g_autoptr(HangardDomain) resolved = NULL;
+
+      if (!hangard_vm_is_active (hangard_machine_get_vm (machine)))
+        continue;
+      resolved = hangard_storage_resolve_domain (self->storage, hangard_machine_get_domain (machine), NULL);
+      if (resolved == NULL)
+        resolved = hangard_domain_copy (hangard_machine_get_domain (machine));
+      for (guint i = 0; i < resolved->disks->len; i++)
+        {
+          HangardDiskDef *disk = g_ptr_array_index (resolved->disks, i);
+          if (g_strcmp0 (disk->source_file, path) == 0)
+            return hangard_machine_get_name (machine);
+        }
+    }
+  return NULL;
+}
+
+HangardPool *
+hangard_daemon_lookup_pool_by_path (HangardDaemon  *self,
+                                    const char     *object_path,
+                                    GError        **error)
+{
+  return hangard_storage_lookup_pool_by_path (self->storage, object_path, error);
+}
+
+gboolean
+hangard_daemon_undefine_pool (HangardDaemon  *self,
+                              HangardPool    *pool,
+                              gboolean        delete_directory,
+                              gboolean        delete_volumes,
+                              GError        **error)
+{
+  return hangard_storage_undefine_pool (self->storage, pool, delete_directory, delete_volumes, error);
+}
+
+gboolean
+hangard_daemon_set_pool_autostart (HangardDaemon  *self,
+                                   HangardPool    *pool,
+                                   gboolean        autostart,
+                                   GError        **error)
+{
+  return hangard_storage_set_autostart (self->storage, pool, autostart, error);
+}
+
+/* ---- Jobs ----------------------------------------------------------------- */
+
+/* How long an ended job stays visible, so watchers see how it ended. */
+#define JOB_LINGER_SECONDS 60
+
+typedef struct {
+  GDBusObjectManagerServer *object_manager;
+  char                     *path;
+} JobRemoval;
+
+static gboolean
+remove_job (gpointer user_data)
+{
+  JobRemoval *removal = user_data;
+
+  g_dbus_object_manager_server_unexport (removal->object_manager, removal->path);
+  g_object_unref (removal->object_manager);
+  g_free (removal->path);
+  g_free (removal);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_job_ended (HangardJob    *job,
+              HangardDaemon *self)
+{
+  JobRemoval *removal = g_new0 (JobRemoval, 1);
+
+  removal->object_manager = g_object_ref (self->object_manager);
+  removal->path = g_strdup (g_dbus_interface_skeleton_get_object_path (G_DBUS_INTERFACE_SKELETON (job)));
+  g_timeout_add_seconds (JOB_LINGER_SECONDS, remove_job, removal);
+}
+
+void
+hangard_daemon_export_job (HangardDaemon *self,
+                           HangardJob    *job)
+{
+  g_autofree char *path = g_strdup_printf (HANGARD_DBUS_ROOT "/jobs/%u", ++self->next_job_id);
+  g_autoptr(HangarObjectSkeleton) object = hangar_object_skeleton_new (path);
+
+  hangar_object_skeleton_set_job (object, HANGAR_JOB (job));
+  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+  g_signal_connect_object (job, "ended", G_CALLBACK (on_job_ended), self, 0);
 }
 
 /* ---- Authorization -------------------------------------------------------- */
@@ -438,7 +558,7 @@ autostart_machine (HangardDaemon  *self,
   if (!hangar_machine_get_autostart (HANGAR_MACHINE (machine)) || hangard_vm_is_active (vm))
     return;
   g_message ("Autostarting %s", hangard_machine_get_name (machine));
-  hangard_vm_start_async (vm, hangard_machine_get_domain (machine), self->host, NULL, on_autostarted, NULL);
+  hangard_machine_start_async (machine, NULL, on_autostarted, NULL);
 }
 
 typedef struct {
@@ -473,6 +593,9 @@ hangard_daemon_start (HangardDaemon *self)
   GHashTableIter iter;
   gpointer value;
 
+  /* Pools first: autostarted machines may need their volumes. */
+  hangard_storage_autostart (self->storage);
+
   g_hash_table_iter_init (&iter, self->machines);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -501,8 +624,9 @@ hangard_daemon_new (GDBusConnection  *connection,
 
   self->object_manager = g_dbus_object_manager_server_new (HANGARD_DBUS_ROOT);
   self->manager = hangard_manager_new (self);
+  self->storage = hangard_storage_new (self);
 
-  if (!load_definitions (self, error))
+  if (!hangard_storage_load (self->storage, error) || !load_definitions (self, error))
     return NULL;
 
   /* The root path is the object manager's own: an object manager cannot
@@ -525,6 +649,7 @@ hangard_daemon_finalize (GObject *object)
   HangardDaemon *self = HANGARD_DAEMON (object);
 
   g_clear_pointer (&self->machines, g_hash_table_unref);
+  g_clear_object (&self->storage);
   g_clear_pointer (&self->caller_uids, g_hash_table_unref);
   if (self->manager != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));

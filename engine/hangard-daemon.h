@@ -19,6 +19,9 @@ typedef enum {
 } HangardAccess;
 
 typedef struct _HangardMachine HangardMachine;
+typedef struct _HangardPool HangardPool;
+typedef struct _HangardJob HangardJob;
+typedef struct _HangardStorage HangardStorage;
 
 /* The engine: owns the bus connection, the object manager, the host facts,
  * the directories (paths) and the machines. */
@@ -36,6 +39,8 @@ HangardDaemon  *hangard_daemon_new               (GDBusConnection        *connec
 void            hangard_daemon_start             (HangardDaemon          *self);
 
 GDBusConnection *hangard_daemon_get_connection   (HangardDaemon          *self);
+GDBusObjectManagerServer *hangard_daemon_get_object_manager (HangardDaemon *self);
+HangardStorage *hangard_daemon_get_storage       (HangardDaemon          *self);
 HangardPaths   *hangard_daemon_get_paths         (HangardDaemon          *self);
 HangardHost    *hangard_daemon_get_host          (HangardDaemon          *self);
 
@@ -62,5 +67,28 @@ gboolean        hangard_daemon_set_autostart     (HangardDaemon          *self,
                                                   HangardMachine         *machine,
                                                   gboolean                autostart,
                                                   GError                **error);
+
+/* The name of a running machine that has `path` as a disk, or NULL. */
+const char     *hangard_daemon_find_running_user (HangardDaemon          *self,
+                                                  const char             *path);
+
+/* Shortcuts to the storage registry, for the pool and volume objects. */
+HangardPool    *hangard_daemon_lookup_pool_by_path (HangardDaemon        *self,
+                                                    const char           *object_path,
+                                                    GError              **error);
+gboolean        hangard_daemon_undefine_pool     (HangardDaemon          *self,
+                                                  HangardPool            *pool,
+                                                  gboolean                delete_directory,
+                                                  gboolean                delete_volumes,
+                                                  GError                **error);
+gboolean        hangard_daemon_set_pool_autostart (HangardDaemon         *self,
+                                                   HangardPool           *pool,
+                                                   gboolean               autostart,
+                                                   GError               **error);
+
+/* Exports `job` at /io/github/hangarvm/Hangar1/jobs/<n> and unexports it
+ * a minute after it ends. */
+void            hangard_daemon_export_job        (HangardDaemon          *self,
+                                                  HangardJob             *job);
 
 G_END_DECLS

@@ -5,15 +5,9 @@
 
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-#include <libxml/xmlsave.h>
-
 #include "hangard-error.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlParserCtxt, xmlFreeParserCtxt)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlBuffer, xmlBufferFree)
+#include "hangard-pool-def.h"
+#include "hangard-xml.h"
 
 #define KIB ((guint64) 1024)
 #define MIB (KIB * 1024)
@@ -31,166 +25,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlBuffer, xmlBufferFree)
 #define MAX_CPU_MODEL_LEN 64
 #define MAX_BOOT_DEVS G_N_ELEMENTS (((HangardDomain *) NULL)->boot)
 
-/* libxml2 changed the constness of structured error callbacks in 2.12. */
-#if LIBXML_VERSION >= 21200
-typedef const xmlError HangardXmlError;
-#else
-typedef xmlError HangardXmlError;
-#endif
-
 /* ------------------------------------------------------------------------- */
 /* Small helpers                                                             */
 /* ------------------------------------------------------------------------- */
-
-static void
-ensure_libxml_initialized (void)
-{
-  static gsize initialized = 0;
-
-  /* xmlInitParser() is not safe to race with itself in 2.9. */
-  if (g_once_init_enter (&initialized))
-    {
-      LIBXML_TEST_VERSION;
-      xmlInitParser ();
-      g_once_init_leave (&initialized, 1);
-    }
-}
-
-/* User-supplied text goes into error messages that end up in a terminal or
- * a GUI label: show control characters escaped, and keep it short. */
-static char *
-describe_for_message (const char *text)
-{
-  const gsize max_chars = 80;
-  g_autoptr(GString) out = g_string_new (NULL);
-  gsize n_chars = 0;
-
-  if (!g_utf8_validate (text, -1, NULL))
-    return g_strescape (text, NULL);
-
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (n_chars++ == max_chars)
-        {
-          g_string_append (out, "…");
-          break;
-        }
-
-      if (c == '\n')
-        g_string_append (out, "\\n");
-      else if (c == '\t')
-        g_string_append (out, "\\t");
-      else if (c == '\r')
-        g_string_append (out, "\\r");
-      else if (g_unichar_iscntrl (c))
-        g_string_append_printf (out, "\\u%04X", c);
-      else
-        g_string_append_unichar (out, c);
-    }
-
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static gboolean
-is_element_named (xmlNode    *node,
-                  const char *name)
-{
-  return node != NULL &&
-         node->type == XML_ELEMENT_NODE &&
-         node->ns == NULL &&
-         g_strcmp0 ((const char *) node->name, name) == 0;
-}
-
-static xmlNode *
-first_element_from (xmlNode *node)
-{
-  while (node != NULL && node->type != XML_ELEMENT_NODE)
-    node = node->next;
-  return node;
-}
-
-#define FOR_EACH_CHILD_ELEMENT(child, parent) \
-  for (xmlNode *child = first_element_from ((parent)->children); \
-       child != NULL; \
-       child = first_element_from (child->next))
-
-static xmlNode *
-find_child (xmlNode    *parent,
-            const char *name)
-{
-  FOR_EACH_CHILD_ELEMENT (child, parent)
-    {
-      if (is_element_named (child, name))
-        return child;
-    }
-  return NULL;
-}
-
-/* "disk", or "qemu:commandline" for an element in a namespace, or
- * "disk xmlns='...'" in a default one (else it would read as plain <disk>). */
-static char *
-element_label (xmlNode *node)
-{
-  if (node->ns != NULL && node->ns->prefix != NULL)
-    return g_strdup_printf ("%s:%s", node->ns->prefix, node->name);
-  if (node->ns != NULL && node->ns->href != NULL)
-    {
-      g_autofree char *href = describe_for_message ((const char *) node->ns->href);
-
-      return g_strdup_printf ("%s xmlns='%s'", node->name, href);
-    }
-  return g_strdup ((const char *) node->name);
-}
-
-/* " in <parent>", so a message says where an element sits. */
-static char *
-location_of (xmlNode *node)
-{
-  g_autofree char *parent = NULL;
-
-  if (node->parent == NULL || node->parent->type != XML_ELEMENT_NODE)
-    return g_strdup ("");
-
-  parent = element_label (node->parent);
-  return g_strdup_printf (" in <%s>", parent);
-}
-
-static char *
-get_attribute (xmlNode    *node,
-               const char *name)
-{
-  xmlChar *value = xmlGetNoNsProp (node, BAD_CAST name);
-  char *copy;
-
-  if (value == NULL)
-    return NULL;
-
-  copy = g_strdup ((const char *) value);
-  xmlFree (value);
-  return copy;
-}
-
-static char *
-get_text (xmlNode *node)
-{
-  xmlChar *content = xmlNodeGetContent (node);
-  char *copy;
-
-  if (content == NULL)
-    return g_strdup ("");
-
-  copy = g_strdup ((const char *) content);
-  xmlFree (content);
-  return copy;
-}
-
-static char *
-get_stripped_text (xmlNode *node)
-{
-  return g_strstrip (get_text (node));
-}
 
 /* Whole decimal numbers only: no sign, no spaces, no hex. */
 static gboolean
@@ -235,255 +72,10 @@ check_absolute_path (const char  *path,
   if (path_is_absolute (path))
     return TRUE;
 
-  shown = describe_for_message (path != NULL ? path : "");
+  shown = hangard_xml_describe_for_message (path != NULL ? path : "");
   g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                "The path in %s must be absolute (got '%s')", what, shown);
   return FALSE;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Which child elements an element may have                                  */
-/* ------------------------------------------------------------------------- */
-
-typedef enum {
-  CHILD_ONCE,         /* understood or tolerated; at most one */
-  CHILD_MANY,         /* understood or tolerated; repeatable */
-  CHILD_UNSUPPORTED,  /* valid libvirt XML that Hangar does not run */
-} ChildKind;
-
-typedef struct {
-  const char *name;
-  ChildKind   kind;
-  const char *reason;  /* CHILD_UNSUPPORTED: why, in the user's words */
-} ChildRule;
-
-#define CHILD_RULE_ONCE(name) { name, CHILD_ONCE, NULL }
-#define CHILD_RULE_MANY(name) { name, CHILD_MANY, NULL }
-#define CHILD_RULE_UNSUPPORTED(name, reason) { name, CHILD_UNSUPPORTED, reason }
-#define CHILD_RULES_END { NULL, CHILD_ONCE, NULL }
-
-/* Enough for the longest rule table below; checked at run time. */
-#define MAX_CHILD_RULES 64
-
-static const ChildRule no_children[] = {
-  CHILD_RULES_END
-};
-
-static gboolean
-set_unsupported_element (xmlNode     *node,
-                         const char  *reason,
-                         GError     **error)
-{
-  g_autofree char *label = element_label (node);
-  g_autofree char *where = location_of (node);
-
-  if (reason != NULL)
-    g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
-                 "Unsupported element <%s>%s: %s", label, where, reason);
-  else
-    g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
-                 "Unsupported element <%s>%s", label, where);
-  return FALSE;
-}
-
-static const ChildRule *
-find_child_rule (const ChildRule *rules,
-                 xmlNode         *child,
-                 gsize           *index_out)
-{
-  /* Namespaced elements (<qemu:commandline>...) are never ours to run. */
-  if (child->ns != NULL)
-    return NULL;
-
-  for (gsize i = 0; rules[i].name != NULL; i++)
-    {
-      if (g_str_equal (rules[i].name, (const char *) child->name))
-        {
-          *index_out = i;
-          return &rules[i];
-        }
-    }
-  return NULL;
-}
-
-/* Refuses any child element of `parent` that `rules` does not allow, so
- * nothing in a definition is dropped without the user knowing. */
-static gboolean
-check_children (xmlNode          *parent,
-                const ChildRule  *rules,
-                GError          **error)
-{
-  guint seen[MAX_CHILD_RULES] = { 0 };
-
-  FOR_EACH_CHILD_ELEMENT (child, parent)
-    {
-      gsize index = 0;
-      const ChildRule *rule = find_child_rule (rules, child, &index);
-
-      if (rule == NULL)
-        return set_unsupported_element (child, NULL, error);
-
-      if (rule->kind == CHILD_UNSUPPORTED)
-        return set_unsupported_element (child, rule->reason, error);
-
-      g_assert (index < MAX_CHILD_RULES);
-      if (rule->kind == CHILD_ONCE && ++seen[index] > 1)
-        {
-          g_autofree char *parent_label = element_label (parent);
-
-          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                       "<%s> appears more than once in <%s>",
-                       rule->name, parent_label);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Enumerated attribute values                                               */
-/* ------------------------------------------------------------------------- */
-
-#define ENUM_UNSUPPORTED (-1)   /* a value libvirt knows and Hangar does not run */
-#define ATTRIBUTE_REQUIRED (-2) /* as `absent_value`: the attribute must be there */
-#define ATTRIBUTE_ABSENT (-3)   /* as `absent_value`: tells "absent" apart from defaults */
-
-typedef struct {
-  const char *name;
-  int         value;
-} EnumValue;
-
-#define ENUM_VALUES_END { NULL, 0 }
-
-typedef enum {
-  UNKNOWN_IS_INVALID,      /* libvirt itself refuses other values */
-  UNKNOWN_IS_UNSUPPORTED,  /* libvirt passes other values on (e.g. NIC models) */
-} UnknownValuePolicy;
-
-/* "'virtio', 'sata' or 'ide'" */
-static char *
-list_supported_values (const EnumValue *values)
-{
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
-  g_autoptr(GString) out = g_string_new (NULL);
-
-  for (gsize i = 0; values[i].name != NULL; i++)
-    {
-      if (values[i].value != ENUM_UNSUPPORTED)
-        g_ptr_array_add (names, (gpointer) values[i].name);
-    }
-
-  for (guint i = 0; i < names->len; i++)
-    {
-      if (i > 0)
-        g_string_append (out, i + 1 == names->len ? " or " : ", ");
-      g_string_append_printf (out, "'%s'", (const char *) names->pdata[i]);
-    }
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static gboolean
-lookup_enum_value (const EnumValue    *values,
-                   const char         *value,
-                   UnknownValuePolicy  policy,
-                   int                *out)
-{
-  for (gsize i = 0; values[i].name != NULL; i++)
-    {
-      if (g_str_equal (values[i].name, value))
-        {
-          *out = values[i].value;
-          return TRUE;
-        }
-    }
-
-  if (policy == UNKNOWN_IS_UNSUPPORTED)
-    {
-      *out = ENUM_UNSUPPORTED;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-set_missing_attribute_error (xmlNode          *node,
-                             const char       *attribute,
-                             const EnumValue  *values,
-                             GError          **error)
-{
-  g_autofree char *label = element_label (node);
-  g_autofree char *where = location_of (node);
-  g_autofree char *supported = list_supported_values (values);
-
-  g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-               "<%s>%s needs a %s attribute (%s)", label, where, attribute, supported);
-  return FALSE;
-}
-
-static gboolean
-set_bad_value_error (xmlNode          *node,
-                     const char       *attribute,
-                     const char       *value,
-                     const EnumValue  *values,
-                     const char       *unsupported_reason,
-                     GError          **error)
-{
-  g_autofree char *label = element_label (node);
-  g_autofree char *where = location_of (node);
-  g_autofree char *shown = describe_for_message (value);
-
-  if (unsupported_reason != NULL)
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
-                   "Unsupported <%s %s='%s'>%s: %s",
-                   label, attribute, shown, where, unsupported_reason);
-    }
-  else
-    {
-      g_autofree char *supported = list_supported_values (values);
-
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                   "Invalid <%s %s='%s'>%s: expected %s",
-                   label, attribute, shown, where, supported);
-    }
-  return FALSE;
-}
-
-/* Reads attribute `attribute` of `node` as one of `values`. When it is
- * absent, `*out` is `absent_value`, unless that is ATTRIBUTE_REQUIRED. */
-static gboolean
-parse_enum_attribute (xmlNode             *node,
-                      const char          *attribute,
-                      const EnumValue     *values,
-                      UnknownValuePolicy   policy,
-                      int                  absent_value,
-                      const char          *unsupported_reason,
-                      int                 *out,
-                      GError             **error)
-{
-  g_autofree char *value = get_attribute (node, attribute);
-  int found = 0;
-
-  if (value == NULL)
-    {
-      if (absent_value == ATTRIBUTE_REQUIRED)
-        return set_missing_attribute_error (node, attribute, values, error);
-
-      *out = absent_value;
-      return TRUE;
-    }
-
-  if (!lookup_enum_value (values, value, policy, &found))
-    return set_bad_value_error (node, attribute, value, values, NULL, error);
-
-  if (found == ENUM_UNSUPPORTED)
-    {
-      g_assert (unsupported_reason != NULL);
-      return set_bad_value_error (node, attribute, value, values, unsupported_reason, error);
-    }
-
-  *out = found;
-  return TRUE;
 }
 
 /* <acpi state='off'/>: libvirt's on/off switches, on when absent. */
@@ -492,232 +84,17 @@ parse_state_attribute (xmlNode   *node,
                        gboolean  *out,
                        GError   **error)
 {
-  static const EnumValue states[] = {
-    { "on", TRUE }, { "off", FALSE }, ENUM_VALUES_END
+  static const HangardXmlEnumValue states[] = {
+    { "on", TRUE }, { "off", FALSE }, HANGARD_XML_ENUM_VALUES_END
   };
   int value = TRUE;
 
-  if (!parse_enum_attribute (node, "state", states, UNKNOWN_IS_INVALID, TRUE,
-                             NULL, &value, error))
+  if (!hangard_xml_parse_enum_attribute (node, "state", states, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         TRUE, NULL, &value, error))
     return FALSE;
 
   *out = value;
   return TRUE;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Reading the document                                                      */
-/* ------------------------------------------------------------------------- */
-
-typedef struct {
-  gboolean  saw_dtd;
-  char     *first_error;
-  int       first_error_line;
-} ReadState;
-
-/* A DTD is the only way to declare entities, so refusing it at its first
- * byte keeps XXE and entity-expansion bombs from ever being looked at. */
-static void
-refuse_internal_subset (void          *user_data,
-                        const xmlChar *name G_GNUC_UNUSED,
-                        const xmlChar *external_id G_GNUC_UNUSED,
-                        const xmlChar *system_id G_GNUC_UNUSED)
-{
-  xmlParserCtxt *ctxt = user_data;
-  ReadState *state = ctxt->_private;
-
-  state->saw_dtd = TRUE;
-  xmlStopParser (ctxt);
-}
-
-static void
-refuse_entity_decl (void          *user_data,
-                    const xmlChar *name G_GNUC_UNUSED,
-                    int            type G_GNUC_UNUSED,
-                    const xmlChar *public_id G_GNUC_UNUSED,
-                    const xmlChar *system_id G_GNUC_UNUSED,
-                    xmlChar       *content G_GNUC_UNUSED)
-{
-  refuse_internal_subset (user_data, NULL, NULL, NULL);
-}
-
-/* Keeps the first error: later ones are usually consequences of it. Also
- * keeps libxml2 from printing on stderr. */
-static void
-record_parse_error (void            *user_data,
-                    HangardXmlError *xml_error)
-{
-  xmlParserCtxt *ctxt = user_data;
-  ReadState *state = ctxt->_private;
-
-  if (xml_error == NULL || xml_error->level < XML_ERR_ERROR)
-    return;
-  if (state->first_error != NULL)
-    return;
-
-  state->first_error = g_strstrip (g_strdup (xml_error->message != NULL
-                                             ? xml_error->message
-                                             : "unknown error"));
-  state->first_error_line = xml_error->line;
-}
-
-static gboolean
-set_malformed_error (ReadState      *state,
-                     xmlParserCtxt  *ctxt,
-                     GError        **error)
-{
-  const char *message = state->first_error;
-  int line = state->first_error_line;
-
-  if (message == NULL)
-    {
-      HangardXmlError *last = xmlCtxtGetLastError (ctxt);
-
-      message = (last != NULL && last->message != NULL) ? last->message : "unknown error";
-      line = last != NULL ? last->line : 0;
-    }
-
-  if (line > 0)
-    g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                 "The XML is not well-formed: line %d: %s", line, message);
-  else
-    g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                 "The XML is not well-formed: %s", message);
-  return FALSE;
-}
-
-static gboolean
-set_dtd_error (GError **error)
-{
-  g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                       "The XML has a document type declaration (<!DOCTYPE>): "
-                       "Hangar refuses DTDs and entity declarations in machine definitions");
-  return FALSE;
-}
-
-/* Drops whitespace between elements, so that formatting with indentation
- * works (libxml2 does not indent around text) and a formatted document
- * parses back to the same tree. Mixed content (text beside elements) is
- * left exactly as written. Also refuses node types that only a DTD could
- * have produced, as a second line of defence. */
-static gboolean
-tidy_element (xmlNode  *element,
-              GError  **error)
-{
-  gboolean only_blank_text = TRUE;
-  gboolean has_non_text = FALSE;
-  xmlNode *child;
-
-  for (child = element->children; child != NULL; child = child->next)
-    {
-      switch (child->type)
-        {
-        case XML_ELEMENT_NODE:
-          has_non_text = TRUE;
-          if (!tidy_element (child, error))
-            return FALSE;
-          break;
-
-        case XML_TEXT_NODE:
-          if (!xmlIsBlankNode (child))
-            only_blank_text = FALSE;
-          break;
-
-        case XML_CDATA_SECTION_NODE:
-          only_blank_text = FALSE;
-          break;
-
-        case XML_COMMENT_NODE:
-        case XML_PI_NODE:
-          has_non_text = TRUE;
-          break;
-
-        case XML_ENTITY_REF_NODE:
-        case XML_ENTITY_NODE:
-        case XML_ENTITY_DECL:
-        case XML_DTD_NODE:
-        case XML_DOCUMENT_TYPE_NODE:
-        case XML_XINCLUDE_START:
-        case XML_XINCLUDE_END:
-        default:
-          g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                               "The XML uses entities: Hangar refuses DTDs and "
-                               "entity references in machine definitions");
-          return FALSE;
-        }
-    }
-
-  if (!only_blank_text || !has_non_text)
-    return TRUE;
-
-  child = element->children;
-  while (child != NULL)
-    {
-      xmlNode *next = child->next;
-
-      if (child->type == XML_TEXT_NODE)
-        {
-          xmlUnlinkNode (child);
-          xmlFreeNode (child);
-        }
-      child = next;
-    }
-  return TRUE;
-}
-
-static xmlDoc *
-read_document (const char  *xml,
-               gsize        length,
-               GError     **error)
-{
-  /* No XML_PARSE_NOENT (entity substitution), no DTD loading or
-   * validation, no XML_PARSE_HUGE (keeps libxml2's depth and size limits),
-   * no network. Errors go to record_parse_error() instead of stderr. */
-  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                      XML_PARSE_BIG_LINES;
-  g_autoptr(xmlParserCtxt) ctxt = NULL;
-  g_autoptr(xmlDoc) doc = NULL;
-  ReadState state = { 0 };
-  gboolean ok;
-
-  ensure_libxml_initialized ();
-
-  ctxt = xmlNewParserCtxt ();
-  if (ctxt == NULL || ctxt->sax == NULL)
-    {
-      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
-                           "Could not create an XML parser");
-      return NULL;
-    }
-
-  /* SAX callbacks get the parser context as user data; our state rides
-   * along in _private, which xmlCtxtReadMemory() leaves alone. */
-  ctxt->_private = &state;
-  ctxt->sax->internalSubset = refuse_internal_subset;
-  ctxt->sax->externalSubset = refuse_internal_subset;
-  ctxt->sax->entityDecl = refuse_entity_decl;
-  ctxt->sax->serror = record_parse_error;
-
-  doc = xmlCtxtReadMemory (ctxt, xml, (int) length, NULL, NULL, options);
-
-  /* A stopped parser can report the truncated document as well-formed. */
-  if (state.saw_dtd)
-    ok = set_dtd_error (error);
-  else if (doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed)
-    ok = set_malformed_error (&state, ctxt, error);
-  else if (doc->intSubset != NULL || doc->extSubset != NULL)
-    ok = set_dtd_error (error);
-  else if (xmlDocGetRootElement (doc) == NULL)
-    ok = set_malformed_error (&state, ctxt, error);
-  else
-    ok = tidy_element (xmlDocGetRootElement (doc), error);
-
-  ctxt->_private = NULL;
-  g_free (state.first_error);
-
-  if (!ok)
-    return NULL;
-  return g_steal_pointer (&doc);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -730,6 +107,8 @@ disk_def_free (HangardDiskDef *disk)
   if (disk == NULL)
     return;
   g_free (disk->source_file);
+  g_free (disk->source_pool);
+  g_free (disk->source_volume);
   g_free (disk->target_dev);
   g_free (disk);
 }
@@ -744,6 +123,8 @@ disk_def_copy (gconstpointer data,
   HangardDiskDef *copy = g_memdup2 (disk, sizeof *disk);
 
   copy->source_file = g_strdup (disk->source_file);
+  copy->source_pool = g_strdup (disk->source_pool);
+  copy->source_volume = g_strdup (disk->source_volume);
   copy->target_dev = g_strdup (disk->target_dev);
   return copy;
 }
@@ -811,137 +192,7 @@ gboolean
 hangard_domain_name_is_valid (const char  *name,
                               GError     **error)
 {
-  g_autofree char *shown = NULL;
-  gsize length;
-
-  if (name == NULL || *name == '\0')
-    {
-      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                           "A machine name cannot be empty");
-      return FALSE;
-    }
-
-  if (!g_utf8_validate (name, -1, NULL))
-    {
-      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                           "A machine name must be valid UTF-8 text");
-      return FALSE;
-    }
-
-  shown = describe_for_message (name);
-  length = strlen (name);
-
-  if (length > HANGARD_DOMAIN_MAX_NAME_LEN)
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                   "Invalid machine name '%s': it is %" G_GSIZE_FORMAT " bytes long, "
-                   "at most %d are allowed",
-                   shown, length, HANGARD_DOMAIN_MAX_NAME_LEN);
-      return FALSE;
-    }
-
-  if (strchr (name, '/') != NULL)
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                   "Invalid machine name '%s': it cannot contain '/'", shown);
-      return FALSE;
-    }
-
-  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      if (g_unichar_iscntrl (g_utf8_get_char (p)))
-        {
-          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                       "Invalid machine name '%s': it cannot contain control "
-                       "characters such as newlines or tabs", shown);
-          return FALSE;
-        }
-    }
-
-  if (g_str_equal (name, ".") || g_str_equal (name, ".."))
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                   "Invalid machine name '%s': '.' and '..' are reserved", shown);
-      return FALSE;
-    }
-
-  /* Names become file names and command-line arguments. */
-  if (name[0] == '.' || name[0] == '-')
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                   "Invalid machine name '%s': it cannot start with '.' or '-'", shown);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-hex_digits_are_all_same (const char *hex)
-{
-  for (const char *p = hex; *p != '\0'; p++)
-    {
-      if (*p != hex[0])
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/* Accepts 8-4-4-4-12 or 32 hex digits, as libvirt does, and writes the
- * lower-case dashed form into `out`. */
-static gboolean
-normalize_uuid (const char *text,
-                char        out[37],
-                GError    **error)
-{
-  g_autofree char *shown = describe_for_message (text);
-  char hex[33];
-  gsize n_hex = 0;
-  gsize length = strlen (text);
-
-  if (length == 36)
-    {
-      for (gsize i = 0; i < length; i++)
-        {
-          gboolean dash_expected = (i == 8 || i == 13 || i == 18 || i == 23);
-
-          if (dash_expected ? text[i] != '-' : !g_ascii_isxdigit (text[i]))
-            goto invalid;
-          if (!dash_expected)
-            hex[n_hex++] = g_ascii_tolower (text[i]);
-        }
-    }
-  else if (length == 32)
-    {
-      for (gsize i = 0; i < length; i++)
-        {
-          if (!g_ascii_isxdigit (text[i]))
-            goto invalid;
-          hex[n_hex++] = g_ascii_tolower (text[i]);
-        }
-    }
-  else
-    goto invalid;
-
-  hex[n_hex] = '\0';
-
-  /* libvirt refuses these too: they are placeholders, not identities. */
-  if (hex_digits_are_all_same (hex))
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                   "Invalid UUID '%s': all its digits are the same", shown);
-      return FALSE;
-    }
-
-  g_snprintf (out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s",
-              hex, hex + 8, hex + 12, hex + 16, hex + 20);
-  return TRUE;
-
-invalid:
-  g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-               "Invalid UUID '%s': expected 32 hexadecimal digits such as "
-               "4dea22b3-1d52-d8f3-2516-782e98ab3fa0", shown);
-  return FALSE;
+  return hangard_xml_check_name (name, "machine", HANGARD_DOMAIN_MAX_NAME_LEN, TRUE, error);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -970,69 +221,72 @@ domain_parser_clear (DomainParser *parser)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DomainParser, domain_parser_clear)
 
-static const ChildRule domain_children[] = {
-  CHILD_RULE_ONCE ("name"),
-  CHILD_RULE_ONCE ("uuid"),
-  CHILD_RULE_ONCE ("title"),
-  CHILD_RULE_ONCE ("description"),
-  CHILD_RULE_ONCE ("metadata"),
-  CHILD_RULE_ONCE ("memory"),
-  CHILD_RULE_ONCE ("currentMemory"),
-  CHILD_RULE_ONCE ("vcpu"),
-  CHILD_RULE_ONCE ("os"),
-  CHILD_RULE_ONCE ("features"),
-  CHILD_RULE_ONCE ("cpu"),
-  CHILD_RULE_ONCE ("clock"),
-  CHILD_RULE_ONCE ("on_poweroff"),
-  CHILD_RULE_ONCE ("on_reboot"),
-  CHILD_RULE_ONCE ("on_crash"),
-  CHILD_RULE_ONCE ("pm"),
-  CHILD_RULE_ONCE ("resource"),
-  CHILD_RULE_ONCE ("devices"),
-  CHILD_RULE_MANY ("seclabel"),
-  CHILD_RULE_UNSUPPORTED ("maxMemory", "Hangar cannot hot-plug memory"),
-  CHILD_RULE_UNSUPPORTED ("memoryBacking", "Hangar does not set up huge pages or shared guest memory"),
-  CHILD_RULE_UNSUPPORTED ("memtune", "Hangar does not tune memory limits"),
-  CHILD_RULE_UNSUPPORTED ("blkiotune", "Hangar does not tune disk I/O"),
-  CHILD_RULE_UNSUPPORTED ("numatune", "Hangar does not place guests on NUMA nodes"),
-  CHILD_RULE_UNSUPPORTED ("cputune", "Hangar does not pin or tune vCPUs"),
-  CHILD_RULE_UNSUPPORTED ("vcpus", "Hangar cannot hot-plug vCPUs"),
-  CHILD_RULE_UNSUPPORTED ("iothreads", "Hangar does not run I/O threads"),
-  CHILD_RULE_UNSUPPORTED ("iothreadids", "Hangar does not run I/O threads"),
-  CHILD_RULE_UNSUPPORTED ("sysinfo", "Hangar does not set SMBIOS information"),
-  CHILD_RULE_UNSUPPORTED ("genid", "Hangar does not give guests a VM generation ID"),
-  CHILD_RULE_UNSUPPORTED ("launchSecurity", "Hangar does not run guests with encrypted memory"),
-  CHILD_RULES_END
+static const HangardXmlChildRule domain_children[] = {
+  HANGARD_XML_CHILD_ONCE ("name"),
+  HANGARD_XML_CHILD_ONCE ("uuid"),
+  HANGARD_XML_CHILD_ONCE ("title"),
+  HANGARD_XML_CHILD_ONCE ("description"),
+  HANGARD_XML_CHILD_ONCE ("metadata"),
+  HANGARD_XML_CHILD_ONCE ("memory"),
+  HANGARD_XML_CHILD_ONCE ("currentMemory"),
+  HANGARD_XML_CHILD_ONCE ("vcpu"),
+  HANGARD_XML_CHILD_ONCE ("os"),
+  HANGARD_XML_CHILD_ONCE ("features"),
+  HANGARD_XML_CHILD_ONCE ("cpu"),
+  HANGARD_XML_CHILD_ONCE ("clock"),
+  HANGARD_XML_CHILD_ONCE ("on_poweroff"),
+  HANGARD_XML_CHILD_ONCE ("on_reboot"),
+  HANGARD_XML_CHILD_ONCE ("on_crash"),
+  HANGARD_XML_CHILD_ONCE ("pm"),
+  HANGARD_XML_CHILD_ONCE ("resource"),
+  HANGARD_XML_CHILD_ONCE ("devices"),
+  HANGARD_XML_CHILD_MANY ("seclabel"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("maxMemory", "Hangar cannot hot-plug memory"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("memoryBacking",
+                                 "Hangar does not set up huge pages or shared guest memory"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("memtune", "Hangar does not tune memory limits"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("blkiotune", "Hangar does not tune disk I/O"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("numatune", "Hangar does not place guests on NUMA nodes"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("cputune", "Hangar does not pin or tune vCPUs"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("vcpus", "Hangar cannot hot-plug vCPUs"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("iothreads", "Hangar does not run I/O threads"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("iothreadids", "Hangar does not run I/O threads"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("sysinfo", "Hangar does not set SMBIOS information"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("genid", "Hangar does not give guests a VM generation ID"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("launchSecurity",
+                                 "Hangar does not run guests with encrypted memory"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 static gboolean
 parse_domain_type (DomainParser  *parser,
                    GError       **error)
 {
-  static const EnumValue types[] = {
+  static const HangardXmlEnumValue types[] = {
     { "kvm", 0 }, { "qemu", 0 },
-    { "xen", ENUM_UNSUPPORTED }, { "lxc", ENUM_UNSUPPORTED },
-    { "vmware", ENUM_UNSUPPORTED }, { "hyperv", ENUM_UNSUPPORTED },
-    { "vbox", ENUM_UNSUPPORTED }, { "openvz", ENUM_UNSUPPORTED },
-    { "phyp", ENUM_UNSUPPORTED }, { "vz", ENUM_UNSUPPORTED },
-    { "parallels", ENUM_UNSUPPORTED }, { "bhyve", ENUM_UNSUPPORTED },
-    { "test", ENUM_UNSUPPORTED }, { "uml", ENUM_UNSUPPORTED },
-    { "kqemu", ENUM_UNSUPPORTED }, { "ch", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "xen", HANGARD_XML_ENUM_UNSUPPORTED }, { "lxc", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vmware", HANGARD_XML_ENUM_UNSUPPORTED }, { "hyperv", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vbox", HANGARD_XML_ENUM_UNSUPPORTED }, { "openvz", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "phyp", HANGARD_XML_ENUM_UNSUPPORTED }, { "vz", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "parallels", HANGARD_XML_ENUM_UNSUPPORTED }, { "bhyve", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "test", HANGARD_XML_ENUM_UNSUPPORTED }, { "uml", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "kqemu", HANGARD_XML_ENUM_UNSUPPORTED }, { "ch", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   int type;
 
-  return parse_enum_attribute (parser->root, "type", types, UNKNOWN_IS_INVALID,
-                               ATTRIBUTE_REQUIRED,
-                               "Hangar runs machines with QEMU (type='kvm' or 'qemu')",
-                               &type, error);
+  return hangard_xml_parse_enum_attribute (parser->root, "type", types,
+                                           HANGARD_XML_UNKNOWN_IS_INVALID,
+                                           HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                           "Hangar runs machines with QEMU (type='kvm' or 'qemu')",
+                                           &type, error);
 }
 
 static gboolean
 parse_name (DomainParser  *parser,
             GError       **error)
 {
-  xmlNode *node = find_child (parser->root, "name");
+  xmlNode *node = hangard_xml_find_child (parser->root, "name");
   g_autofree char *name = NULL;
 
   if (node == NULL)
@@ -1041,10 +295,10 @@ parse_name (DomainParser  *parser,
                            "The definition has no <name>");
       return FALSE;
     }
-  if (!check_children (node, no_children, error))
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
     return FALSE;
 
-  name = get_text (node);
+  name = hangard_xml_get_text (node);
   if (!hangard_domain_name_is_valid (name, error))
     return FALSE;
 
@@ -1056,7 +310,7 @@ static gboolean
 parse_uuid (DomainParser  *parser,
             GError       **error)
 {
-  xmlNode *node = find_child (parser->root, "uuid");
+  xmlNode *node = hangard_xml_find_child (parser->root, "uuid");
   g_autofree char *text = NULL;
 
   if (node == NULL)
@@ -1064,41 +318,35 @@ parse_uuid (DomainParser  *parser,
       /* Filled into the document later, once everything else is valid. */
       return TRUE;
     }
-  if (!check_children (node, no_children, error))
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
     return FALSE;
 
-  text = get_stripped_text (node);
-  return normalize_uuid (text, parser->domain->uuid, error);
+  text = hangard_xml_get_stripped_text (node);
+  return hangard_xml_normalize_uuid (text, parser->domain->uuid, error);
 }
 
 /* The UUID is who a machine is; GetXml must show the one it got. */
 static void
 insert_generated_uuid (DomainParser *parser)
 {
-  g_autofree char *uuid = g_uuid_string_random ();
-  xmlNode *name = find_child (parser->root, "name");
-  xmlNode *node = xmlNewDocRawNode (parser->domain->doc, NULL,
-                                    BAD_CAST "uuid", BAD_CAST uuid);
-
-  g_strlcpy (parser->domain->uuid, uuid, sizeof parser->domain->uuid);
-  xmlAddNextSibling (name, node);
+  hangard_xml_insert_generated_uuid (parser->root, parser->domain->uuid);
 }
 
 static gboolean
 parse_title_and_description (DomainParser  *parser,
                              GError       **error)
 {
-  xmlNode *title = find_child (parser->root, "title");
-  xmlNode *description = find_child (parser->root, "description");
+  xmlNode *title = hangard_xml_find_child (parser->root, "title");
+  xmlNode *description = hangard_xml_find_child (parser->root, "description");
 
   if (title != NULL)
     {
       g_autofree char *text = NULL;
 
-      if (!check_children (title, no_children, error))
+      if (!hangard_xml_check_children (title, hangard_xml_no_children, error))
         return FALSE;
 
-      text = get_text (title);
+      text = hangard_xml_get_text (title);
       /* libvirt's rule: a title is a one-line label for lists. */
       if (strpbrk (text, "\r\n") != NULL)
         {
@@ -1114,10 +362,10 @@ parse_title_and_description (DomainParser  *parser,
     {
       g_autofree char *text = NULL;
 
-      if (!check_children (description, no_children, error))
+      if (!hangard_xml_check_children (description, hangard_xml_no_children, error))
         return FALSE;
 
-      text = get_text (description);
+      text = hangard_xml_get_text (description);
       if (*text != '\0')
         parser->domain->description = g_steal_pointer (&text);
     }
@@ -1179,16 +427,16 @@ parse_memory_element (xmlNode     *node,
                       guint64     *kib_out,
                       GError     **error)
 {
-  g_autofree char *text = get_stripped_text (node);
-  g_autofree char *unit_attribute = get_attribute (node, "unit");
+  g_autofree char *text = hangard_xml_get_stripped_text (node);
+  g_autofree char *unit_attribute = hangard_xml_get_attribute (node, "unit");
   const char *unit = unit_attribute != NULL ? unit_attribute : "KiB";
-  g_autofree char *shown_value = describe_for_message (text);
-  g_autofree char *shown_unit = describe_for_message (unit);
+  g_autofree char *shown_value = hangard_xml_describe_for_message (text);
+  g_autofree char *shown_unit = hangard_xml_describe_for_message (unit);
   guint64 value;
   guint64 scale;
   guint64 bytes;
 
-  if (!check_children (node, no_children, error))
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
     return FALSE;
 
   if (!unit_to_bytes (unit, &scale))
@@ -1234,8 +482,8 @@ parse_memory (DomainParser  *parser,
               GError       **error)
 {
   HangardDomain *domain = parser->domain;
-  xmlNode *memory = find_child (parser->root, "memory");
-  xmlNode *current = find_child (parser->root, "currentMemory");
+  xmlNode *memory = hangard_xml_find_child (parser->root, "memory");
+  xmlNode *current = hangard_xml_find_child (parser->root, "currentMemory");
 
   if (memory == NULL)
     {
@@ -1345,11 +593,11 @@ static gboolean
 parse_vcpu (DomainParser  *parser,
             GError       **error)
 {
-  static const EnumValue placements[] = {
-    { "static", 0 }, { "auto", 0 }, ENUM_VALUES_END
+  static const HangardXmlEnumValue placements[] = {
+    { "static", 0 }, { "auto", 0 }, HANGARD_XML_ENUM_VALUES_END
   };
   HangardDomain *domain = parser->domain;
-  xmlNode *node = find_child (parser->root, "vcpu");
+  xmlNode *node = hangard_xml_find_child (parser->root, "vcpu");
   g_autofree char *text = NULL;
   g_autofree char *shown = NULL;
   g_autofree char *cpuset = NULL;
@@ -1362,11 +610,11 @@ parse_vcpu (DomainParser  *parser,
       domain->vcpus = 1;   /* libvirt's default */
       return TRUE;
     }
-  if (!check_children (node, no_children, error))
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
     return FALSE;
 
-  text = get_stripped_text (node);
-  shown = describe_for_message (text);
+  text = hangard_xml_get_stripped_text (node);
+  shown = hangard_xml_describe_for_message (text);
   if (!text_is_decimal (text) ||
       !parse_decimal (text, MAX_VCPUS, &count) || count == 0)
     {
@@ -1377,15 +625,16 @@ parse_vcpu (DomainParser  *parser,
   domain->vcpus = (guint) count;
 
   /* Where the host runs the vCPUs does not change the guest. */
-  if (!parse_enum_attribute (node, "placement", placements, UNKNOWN_IS_INVALID,
-                             0, NULL, &placement, error))
+  if (!hangard_xml_parse_enum_attribute (node, "placement", placements,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID, 0, NULL, &placement,
+                                         error))
     return FALSE;
 
-  current = get_attribute (node, "current");
+  current = hangard_xml_get_attribute (node, "current");
   if (current != NULL)
     {
       guint64 current_count;
-      g_autofree char *shown_current = describe_for_message (current);
+      g_autofree char *shown_current = hangard_xml_describe_for_message (current);
 
       if (!parse_decimal (current, MAX_VCPUS, &current_count) || current_count == 0)
         {
@@ -1404,7 +653,7 @@ parse_vcpu (DomainParser  *parser,
         }
     }
 
-  cpuset = get_attribute (node, "cpuset");
+  cpuset = hangard_xml_get_attribute (node, "cpuset");
   if (cpuset != NULL)
     {
       const char *problem = NULL;
@@ -1412,7 +661,7 @@ parse_vcpu (DomainParser  *parser,
 
       if (!hangard_cpuset_parse (cpuset, &set, &problem))
         {
-          g_autofree char *shown_cpuset = describe_for_message (cpuset);
+          g_autofree char *shown_cpuset = hangard_xml_describe_for_message (cpuset);
 
           g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                        "Invalid <vcpu cpuset='%s'>: %s", shown_cpuset, problem);
@@ -1426,19 +675,19 @@ parse_vcpu (DomainParser  *parser,
 
 /* --- <os> ---------------------------------------------------------------- */
 
-static const ChildRule os_children[] = {
-  CHILD_RULE_ONCE ("type"),
-  CHILD_RULE_MANY ("boot"),
-  CHILD_RULE_ONCE ("kernel"),
-  CHILD_RULE_ONCE ("initrd"),
-  CHILD_RULE_ONCE ("cmdline"),
-  CHILD_RULE_ONCE ("bootmenu"),
-  CHILD_RULE_UNSUPPORTED ("loader", "Hangar does not boot UEFI firmware yet"),
-  CHILD_RULE_UNSUPPORTED ("nvram", "Hangar does not boot UEFI firmware yet"),
-  CHILD_RULE_UNSUPPORTED ("firmware", "Hangar does not boot UEFI firmware yet"),
-  CHILD_RULE_UNSUPPORTED ("smbios", "Hangar does not set SMBIOS information"),
-  CHILD_RULE_UNSUPPORTED ("dtb", "Hangar does not load device trees"),
-  CHILD_RULES_END
+static const HangardXmlChildRule os_children[] = {
+  HANGARD_XML_CHILD_ONCE ("type"),
+  HANGARD_XML_CHILD_MANY ("boot"),
+  HANGARD_XML_CHILD_ONCE ("kernel"),
+  HANGARD_XML_CHILD_ONCE ("initrd"),
+  HANGARD_XML_CHILD_ONCE ("cmdline"),
+  HANGARD_XML_CHILD_ONCE ("bootmenu"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("loader", "Hangar does not boot UEFI firmware yet"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("nvram", "Hangar does not boot UEFI firmware yet"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("firmware", "Hangar does not boot UEFI firmware yet"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("smbios", "Hangar does not set SMBIOS information"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("dtb", "Hangar does not load device trees"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 /* "pc", "q35" and their versioned names: "pc-i440fx-7.2", "pc-q35-8.0". */
@@ -1481,15 +730,15 @@ parse_os_type (DomainParser  *parser,
                xmlNode       *os,
                GError       **error)
 {
-  static const EnumValue os_types[] = {
+  static const HangardXmlEnumValue os_types[] = {
     { "hvm", 0 },
-    { "xen", ENUM_UNSUPPORTED }, { "linux", ENUM_UNSUPPORTED },
-    { "xenpvh", ENUM_UNSUPPORTED }, { "exe", ENUM_UNSUPPORTED },
-    { "uml", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "xen", HANGARD_XML_ENUM_UNSUPPORTED }, { "linux", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "xenpvh", HANGARD_XML_ENUM_UNSUPPORTED }, { "exe", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "uml", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   HangardDomain *domain = parser->domain;
-  xmlNode *type = find_child (os, "type");
+  xmlNode *type = hangard_xml_find_child (os, "type");
   g_autofree char *text = NULL;
   g_autofree char *shown = NULL;
   g_autofree char *arch = NULL;
@@ -1502,18 +751,18 @@ parse_os_type (DomainParser  *parser,
                            "<os> needs a <type>, e.g. <type arch='x86_64' machine='q35'>hvm</type>");
       return FALSE;
     }
-  if (!check_children (type, no_children, error))
+  if (!hangard_xml_check_children (type, hangard_xml_no_children, error))
     return FALSE;
 
-  text = get_stripped_text (type);
-  shown = describe_for_message (text);
-  if (!lookup_enum_value (os_types, text, UNKNOWN_IS_INVALID, &os_type))
+  text = hangard_xml_get_stripped_text (type);
+  shown = hangard_xml_describe_for_message (text);
+  if (!hangard_xml_lookup_enum_value (os_types, text, HANGARD_XML_UNKNOWN_IS_INVALID, &os_type))
     {
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                    "Invalid <type>%s</type> in <os>: expected hvm", shown);
       return FALSE;
     }
-  if (os_type == ENUM_UNSUPPORTED)
+  if (os_type == HANGARD_XML_ENUM_UNSUPPORTED)
     {
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
                    "Unsupported <type>%s</type> in <os>: Hangar runs full virtual "
@@ -1521,10 +770,10 @@ parse_os_type (DomainParser  *parser,
       return FALSE;
     }
 
-  arch = get_attribute (type, "arch");
+  arch = hangard_xml_get_attribute (type, "arch");
   if (arch != NULL && !g_str_equal (arch, "x86_64"))
     {
-      g_autofree char *shown_arch = describe_for_message (arch);
+      g_autofree char *shown_arch = hangard_xml_describe_for_message (arch);
 
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
                    "Unsupported <type arch='%s'> in <os>: Hangar runs x86_64 machines only",
@@ -1533,12 +782,12 @@ parse_os_type (DomainParser  *parser,
     }
   domain->arch = g_strdup ("x86_64");
 
-  machine = get_attribute (type, "machine");
+  machine = hangard_xml_get_attribute (type, "machine");
   if (machine != NULL)
     {
       if (!machine_type_is_supported (machine))
         {
-          g_autofree char *shown_machine = describe_for_message (machine);
+          g_autofree char *shown_machine = hangard_xml_describe_for_message (machine);
 
           g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
                        "Unsupported <type machine='%s'> in <os>: Hangar runs the 'pc' "
@@ -1557,22 +806,22 @@ parse_os_boot_devices (DomainParser  *parser,
                        xmlNode       *os,
                        GError       **error)
 {
-  static const EnumValue boot_devs[] = {
+  static const HangardXmlEnumValue boot_devs[] = {
     { "hd", HANGARD_BOOT_HD },
     { "cdrom", HANGARD_BOOT_CDROM },
     { "network", HANGARD_BOOT_NETWORK },
-    { "fd", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "fd", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   HangardDomain *domain = parser->domain;
 
-  FOR_EACH_CHILD_ELEMENT (boot, os)
+  HANGARD_XML_FOR_EACH_CHILD_ELEMENT (boot, os)
     {
       int dev;
 
-      if (!is_element_named (boot, "boot"))
+      if (!hangard_xml_is_element_named (boot, "boot"))
         continue;
-      if (!check_children (boot, no_children, error))
+      if (!hangard_xml_check_children (boot, hangard_xml_no_children, error))
         return FALSE;
 
       if (domain->n_boot == MAX_BOOT_DEVS)
@@ -1582,9 +831,10 @@ parse_os_boot_devices (DomainParser  *parser,
           return FALSE;
         }
 
-      if (!parse_enum_attribute (boot, "dev", boot_devs, UNKNOWN_IS_INVALID,
-                                 ATTRIBUTE_REQUIRED, "Hangar has no floppy drives",
-                                 &dev, error))
+      if (!hangard_xml_parse_enum_attribute (boot, "dev", boot_devs,
+                                             HANGARD_XML_UNKNOWN_IS_INVALID,
+                                             HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                             "Hangar has no floppy drives", &dev, error))
         return FALSE;
 
       /* QEMU refuses a boot order that names a device twice. */
@@ -1592,7 +842,7 @@ parse_os_boot_devices (DomainParser  *parser,
         {
           if (domain->boot[i] == (HangardBootDev) dev)
             {
-              g_autofree char *name = get_attribute (boot, "dev");
+              g_autofree char *name = hangard_xml_get_attribute (boot, "dev");
 
               g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                            "<boot dev='%s'> appears more than once in <os>", name);
@@ -1612,16 +862,16 @@ parse_os_path_element (xmlNode     *os,
                        char       **out,
                        GError     **error)
 {
-  xmlNode *node = find_child (os, name);
+  xmlNode *node = hangard_xml_find_child (os, name);
   g_autofree char *path = NULL;
   g_autofree char *what = NULL;
 
   if (node == NULL)
     return TRUE;
-  if (!check_children (node, no_children, error))
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
     return FALSE;
 
-  path = get_text (node);
+  path = hangard_xml_get_text (node);
   what = g_strdup_printf ("<%s>", name);
   if (!check_absolute_path (path, what, error))
     return FALSE;
@@ -1642,12 +892,12 @@ parse_direct_kernel_boot (DomainParser  *parser,
       !parse_os_path_element (os, "initrd", &domain->initrd, error))
     return FALSE;
 
-  cmdline = find_child (os, "cmdline");
+  cmdline = hangard_xml_find_child (os, "cmdline");
   if (cmdline != NULL)
     {
-      if (!check_children (cmdline, no_children, error))
+      if (!hangard_xml_check_children (cmdline, hangard_xml_no_children, error))
         return FALSE;
-      domain->cmdline = get_text (cmdline);
+      domain->cmdline = hangard_xml_get_text (cmdline);
     }
 
   /* QEMU takes -initrd and -append only together with -kernel. */
@@ -1664,10 +914,10 @@ static gboolean
 parse_os (DomainParser  *parser,
           GError       **error)
 {
-  static const EnumValue firmwares[] = {
-    { "bios", 0 }, { "efi", ENUM_UNSUPPORTED }, ENUM_VALUES_END
+  static const HangardXmlEnumValue firmwares[] = {
+    { "bios", 0 }, { "efi", HANGARD_XML_ENUM_UNSUPPORTED }, HANGARD_XML_ENUM_VALUES_END
   };
-  xmlNode *os = find_child (parser->root, "os");
+  xmlNode *os = hangard_xml_find_child (parser->root, "os");
   int firmware;
 
   if (os == NULL)
@@ -1678,11 +928,13 @@ parse_os (DomainParser  *parser,
       return FALSE;
     }
 
-  if (!parse_enum_attribute (os, "firmware", firmwares, UNKNOWN_IS_INVALID, 0,
-                             "Hangar does not boot UEFI firmware yet", &firmware, error))
+  if (!hangard_xml_parse_enum_attribute (os, "firmware", firmwares,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID, 0,
+                                         "Hangar does not boot UEFI firmware yet", &firmware,
+                                         error))
     return FALSE;
 
-  if (!check_children (os, os_children, error))
+  if (!hangard_xml_check_children (os, os_children, error))
     return FALSE;
 
   return parse_os_type (parser, os, error) &&
@@ -1695,18 +947,18 @@ parse_os (DomainParser  *parser,
 /* Besides acpi and apic, only features whose absence cannot stop a guest
  * from running: PAE is always there on x86_64, the others are tuning or
  * paravirtual hints (Hyper-V enlightenments, KVM hiding, SMM, the PMU). */
-static const ChildRule feature_children[] = {
-  CHILD_RULE_ONCE ("acpi"),
-  CHILD_RULE_ONCE ("apic"),
-  CHILD_RULE_ONCE ("pae"),
-  CHILD_RULE_ONCE ("vmport"),
-  CHILD_RULE_ONCE ("hyperv"),
-  CHILD_RULE_ONCE ("kvm"),
-  CHILD_RULE_ONCE ("smm"),
-  CHILD_RULE_ONCE ("pvspinlock"),
-  CHILD_RULE_ONCE ("vmcoreinfo"),
-  CHILD_RULE_ONCE ("pmu"),
-  CHILD_RULES_END
+static const HangardXmlChildRule feature_children[] = {
+  HANGARD_XML_CHILD_ONCE ("acpi"),
+  HANGARD_XML_CHILD_ONCE ("apic"),
+  HANGARD_XML_CHILD_ONCE ("pae"),
+  HANGARD_XML_CHILD_ONCE ("vmport"),
+  HANGARD_XML_CHILD_ONCE ("hyperv"),
+  HANGARD_XML_CHILD_ONCE ("kvm"),
+  HANGARD_XML_CHILD_ONCE ("smm"),
+  HANGARD_XML_CHILD_ONCE ("pvspinlock"),
+  HANGARD_XML_CHILD_ONCE ("vmcoreinfo"),
+  HANGARD_XML_CHILD_ONCE ("pmu"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 static gboolean
@@ -1715,13 +967,13 @@ parse_switch_feature (xmlNode     *features,
                       gboolean    *out,
                       GError     **error)
 {
-  xmlNode *node = find_child (features, name);
+  xmlNode *node = hangard_xml_find_child (features, name);
 
   *out = FALSE;
   if (node == NULL)
     return TRUE;
 
-  return check_children (node, no_children, error) &&
+  return hangard_xml_check_children (node, hangard_xml_no_children, error) &&
          parse_state_attribute (node, out, error);
 }
 
@@ -1729,28 +981,28 @@ static gboolean
 parse_features (DomainParser  *parser,
                 GError       **error)
 {
-  xmlNode *features = find_child (parser->root, "features");
+  xmlNode *features = hangard_xml_find_child (parser->root, "features");
 
   parser->domain->acpi = FALSE;
   parser->domain->apic = FALSE;
   if (features == NULL)
     return TRUE;
 
-  return check_children (features, feature_children, error) &&
+  return hangard_xml_check_children (features, feature_children, error) &&
          parse_switch_feature (features, "acpi", &parser->domain->acpi, error) &&
          parse_switch_feature (features, "apic", &parser->domain->apic, error);
 }
 
 /* --- <cpu> --------------------------------------------------------------- */
 
-static const ChildRule cpu_children[] = {
-  CHILD_RULE_ONCE ("model"),
-  CHILD_RULE_ONCE ("topology"),
-  CHILD_RULE_ONCE ("cache"),
-  CHILD_RULE_UNSUPPORTED ("feature", "Hangar does not add or remove single CPU features"),
-  CHILD_RULE_UNSUPPORTED ("vendor", "Hangar does not change the CPU vendor"),
-  CHILD_RULE_UNSUPPORTED ("numa", "Hangar does not give guests NUMA nodes"),
-  CHILD_RULES_END
+static const HangardXmlChildRule cpu_children[] = {
+  HANGARD_XML_CHILD_ONCE ("model"),
+  HANGARD_XML_CHILD_ONCE ("topology"),
+  HANGARD_XML_CHILD_ONCE ("cache"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("feature", "Hangar does not add or remove single CPU features"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("vendor", "Hangar does not change the CPU vendor"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("numa", "Hangar does not give guests NUMA nodes"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 /* QEMU CPU model names, e.g. "Skylake-Client-IBRS", "EPYC-Rome", "qemu64".
@@ -1779,7 +1031,7 @@ parse_topology_factor (xmlNode     *topology,
                        guint64     *out,
                        GError     **error)
 {
-  g_autofree char *text = get_attribute (topology, attribute);
+  g_autofree char *text = hangard_xml_get_attribute (topology, attribute);
   g_autofree char *shown = NULL;
 
   if (text == NULL)
@@ -1794,7 +1046,7 @@ parse_topology_factor (xmlNode     *topology,
       return TRUE;
     }
 
-  shown = describe_for_message (text);
+  shown = hangard_xml_describe_for_message (text);
   if (!parse_decimal (text, G_MAXUINT32, out) || *out == 0)
     {
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
@@ -1821,7 +1073,7 @@ check_cpu_topology (DomainParser  *parser,
   };
   guint64 product = 1;
 
-  if (!check_children (topology, no_children, error))
+  if (!hangard_xml_check_children (topology, hangard_xml_no_children, error))
     return FALSE;
 
   for (gsize i = 0; i < G_N_ELEMENTS (factors); i++)
@@ -1852,15 +1104,15 @@ static gboolean
 parse_cpu (DomainParser  *parser,
            GError       **error)
 {
-  static const EnumValue modes[] = {
+  static const HangardXmlEnumValue modes[] = {
     { "host-passthrough", HANGARD_CPU_MODE_HOST_PASSTHROUGH },
     { "host-model", HANGARD_CPU_MODE_HOST_MODEL },
     { "custom", HANGARD_CPU_MODE_CUSTOM },
-    { "maximum", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "maximum", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   HangardDomain *domain = parser->domain;
-  xmlNode *cpu = find_child (parser->root, "cpu");
+  xmlNode *cpu = hangard_xml_find_child (parser->root, "cpu");
   xmlNode *model;
   xmlNode *topology;
   int mode;
@@ -1869,22 +1121,22 @@ parse_cpu (DomainParser  *parser,
   if (cpu == NULL)
     return TRUE;
 
-  if (!check_children (cpu, cpu_children, error))
+  if (!hangard_xml_check_children (cpu, cpu_children, error))
     return FALSE;
 
   /* libvirt's default mode is custom. */
-  if (!parse_enum_attribute (cpu, "mode", modes, UNKNOWN_IS_INVALID,
-                             HANGARD_CPU_MODE_CUSTOM,
-                             "use host-passthrough, host-model or a named model",
-                             &mode, error))
+  if (!hangard_xml_parse_enum_attribute (cpu, "mode", modes, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_CPU_MODE_CUSTOM,
+                                         "use host-passthrough, host-model or a named model",
+                                         &mode, error))
     return FALSE;
 
-  topology = find_child (cpu, "topology");
+  topology = hangard_xml_find_child (cpu, "topology");
   if (topology != NULL && !check_cpu_topology (parser, topology, error))
     return FALSE;
 
-  model = find_child (cpu, "model");
-  if (model != NULL && !check_children (model, no_children, error))
+  model = hangard_xml_find_child (cpu, "model");
+  if (model != NULL && !hangard_xml_check_children (model, hangard_xml_no_children, error))
     return FALSE;
 
   if (mode != HANGARD_CPU_MODE_CUSTOM)
@@ -1897,13 +1149,13 @@ parse_cpu (DomainParser  *parser,
 
   if (model != NULL)
     {
-      g_autofree char *name = get_stripped_text (model);
+      g_autofree char *name = hangard_xml_get_stripped_text (model);
 
       if (*name != '\0')
         {
           if (!cpu_model_name_is_valid (name))
             {
-              g_autofree char *shown = describe_for_message (name);
+              g_autofree char *shown = hangard_xml_describe_for_message (name);
 
               g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                            "Invalid CPU <model> '%s': expected a QEMU CPU model "
@@ -1928,7 +1180,7 @@ parse_device_boot_order (DomainParser  *parser,
                          guint         *out,
                          GError       **error)
 {
-  xmlNode *boot = find_child (device, "boot");
+  xmlNode *boot = hangard_xml_find_child (device, "boot");
   g_autofree char *text = NULL;
   const char *other;
   guint64 order;
@@ -1936,13 +1188,13 @@ parse_device_boot_order (DomainParser  *parser,
   *out = 0;
   if (boot == NULL)
     return TRUE;
-  if (!check_children (boot, no_children, error))
+  if (!hangard_xml_check_children (boot, hangard_xml_no_children, error))
     return FALSE;
 
-  text = get_attribute (boot, "order");
+  text = hangard_xml_get_attribute (boot, "order");
   if (text == NULL || !parse_decimal (text, G_MAXINT32, &order) || order == 0)
     {
-      g_autofree char *shown = describe_for_message (text != NULL ? text : "");
+      g_autofree char *shown = hangard_xml_describe_for_message (text != NULL ? text : "");
 
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                    "Invalid <boot order='%s'> for %s: expected a positive number",
@@ -1967,21 +1219,26 @@ parse_device_boot_order (DomainParser  *parser,
 
 /* --- <disk> -------------------------------------------------------------- */
 
-static const ChildRule disk_children[] = {
-  CHILD_RULE_ONCE ("driver"),
-  CHILD_RULE_ONCE ("source"),
-  CHILD_RULE_ONCE ("target"),
-  CHILD_RULE_ONCE ("readonly"),
-  CHILD_RULE_ONCE ("boot"),
-  CHILD_RULE_ONCE ("address"),
-  CHILD_RULE_ONCE ("alias"),
-  CHILD_RULE_ONCE ("serial"),
-  CHILD_RULES_END
+static const HangardXmlChildRule disk_children[] = {
+  HANGARD_XML_CHILD_ONCE ("driver"),
+  HANGARD_XML_CHILD_ONCE ("source"),
+  HANGARD_XML_CHILD_ONCE ("target"),
+  HANGARD_XML_CHILD_ONCE ("readonly"),
+  HANGARD_XML_CHILD_ONCE ("boot"),
+  HANGARD_XML_CHILD_ONCE ("address"),
+  HANGARD_XML_CHILD_ONCE ("alias"),
+  HANGARD_XML_CHILD_ONCE ("serial"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
-static const ChildRule disk_source_children[] = {
-  CHILD_RULE_MANY ("seclabel"),
-  CHILD_RULES_END
+typedef enum {
+  DISK_TYPE_FILE,    /* <disk type='file'>: <source file='/path'/> */
+  DISK_TYPE_VOLUME,  /* <disk type='volume'>: <source pool='...' volume='...'/> */
+} DiskType;
+
+static const HangardXmlChildRule disk_source_children[] = {
+  HANGARD_XML_CHILD_MANY ("seclabel"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 /* "vda", "sdb", "hdc": it names the disk in messages and QEMU node names. */
@@ -2035,16 +1292,16 @@ parse_disk_target (DomainParser    *parser,
                    HangardDiskDef  *disk,
                    GError         **error)
 {
-  static const EnumValue buses[] = {
+  static const HangardXmlEnumValue buses[] = {
     { "virtio", HANGARD_DISK_BUS_VIRTIO },
     { "sata", HANGARD_DISK_BUS_SATA },
     { "ide", HANGARD_DISK_BUS_IDE },
-    { "scsi", ENUM_UNSUPPORTED }, { "usb", ENUM_UNSUPPORTED },
-    { "fdc", ENUM_UNSUPPORTED }, { "xen", ENUM_UNSUPPORTED },
-    { "uml", ENUM_UNSUPPORTED }, { "sd", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "scsi", HANGARD_XML_ENUM_UNSUPPORTED }, { "usb", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "fdc", HANGARD_XML_ENUM_UNSUPPORTED }, { "xen", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "uml", HANGARD_XML_ENUM_UNSUPPORTED }, { "sd", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
-  xmlNode *target = find_child (disk_node, "target");
+  xmlNode *target = hangard_xml_find_child (disk_node, "target");
   g_autofree char *dev = NULL;
   int bus;
 
@@ -2054,10 +1311,10 @@ parse_disk_target (DomainParser    *parser,
                            "Every <disk> needs a <target dev='...' bus='...'/>");
       return FALSE;
     }
-  if (!check_children (target, no_children, error))
+  if (!hangard_xml_check_children (target, hangard_xml_no_children, error))
     return FALSE;
 
-  dev = get_attribute (target, "dev");
+  dev = hangard_xml_get_attribute (target, "dev");
   if (dev == NULL)
     {
       g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
@@ -2066,7 +1323,7 @@ parse_disk_target (DomainParser    *parser,
     }
   if (!target_dev_is_valid (dev))
     {
-      g_autofree char *shown = describe_for_message (dev);
+      g_autofree char *shown = hangard_xml_describe_for_message (dev);
 
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                    "Invalid <target dev='%s'> in <disk>: expected a name such as "
@@ -2080,12 +1337,13 @@ parse_disk_target (DomainParser    *parser,
       return FALSE;
     }
 
-  if (!parse_enum_attribute (target, "bus", buses, UNKNOWN_IS_INVALID, ATTRIBUTE_ABSENT,
-                             "Hangar attaches disks with virtio, SATA or IDE",
-                             &bus, error))
+  if (!hangard_xml_parse_enum_attribute (target, "bus", buses, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_ABSENT,
+                                         "Hangar attaches disks with virtio, SATA or IDE", &bus,
+                                         error))
     return FALSE;
 
-  if (bus == ATTRIBUTE_ABSENT)
+  if (bus == HANGARD_XML_ATTRIBUTE_ABSENT)
     {
       HangardDiskBus inferred;
 
@@ -2106,35 +1364,35 @@ parse_disk_driver (xmlNode         *disk_node,
                    gboolean        *format_stated,
                    GError         **error)
 {
-  static const EnumValue names[] = {
+  static const HangardXmlEnumValue names[] = {
     { "qemu", 0 },
-    { "tap", ENUM_UNSUPPORTED }, { "tap2", ENUM_UNSUPPORTED },
-    { "phy", ENUM_UNSUPPORTED }, { "file", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "tap", HANGARD_XML_ENUM_UNSUPPORTED }, { "tap2", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "phy", HANGARD_XML_ENUM_UNSUPPORTED }, { "file", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
-  static const EnumValue formats[] = {
+  static const HangardXmlEnumValue formats[] = {
     { "raw", HANGARD_DISK_FORMAT_RAW },
     { "qcow2", HANGARD_DISK_FORMAT_QCOW2 },
-    { "none", ENUM_UNSUPPORTED }, { "dir", ENUM_UNSUPPORTED },
-    { "bochs", ENUM_UNSUPPORTED }, { "cloop", ENUM_UNSUPPORTED },
-    { "dmg", ENUM_UNSUPPORTED }, { "iso", ENUM_UNSUPPORTED },
-    { "vpc", ENUM_UNSUPPORTED }, { "vdi", ENUM_UNSUPPORTED },
-    { "fat", ENUM_UNSUPPORTED }, { "vhd", ENUM_UNSUPPORTED },
-    { "ploop", ENUM_UNSUPPORTED }, { "cow", ENUM_UNSUPPORTED },
-    { "qcow", ENUM_UNSUPPORTED }, { "qed", ENUM_UNSUPPORTED },
-    { "vmdk", ENUM_UNSUPPORTED }, { "luks", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "none", HANGARD_XML_ENUM_UNSUPPORTED }, { "dir", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "bochs", HANGARD_XML_ENUM_UNSUPPORTED }, { "cloop", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "dmg", HANGARD_XML_ENUM_UNSUPPORTED }, { "iso", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vpc", HANGARD_XML_ENUM_UNSUPPORTED }, { "vdi", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "fat", HANGARD_XML_ENUM_UNSUPPORTED }, { "vhd", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "ploop", HANGARD_XML_ENUM_UNSUPPORTED }, { "cow", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "qcow", HANGARD_XML_ENUM_UNSUPPORTED }, { "qed", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vmdk", HANGARD_XML_ENUM_UNSUPPORTED }, { "luks", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
-  static const EnumValue caches[] = {
+  static const HangardXmlEnumValue caches[] = {
     { "default", HANGARD_DISK_CACHE_DEFAULT },
     { "none", HANGARD_DISK_CACHE_NONE },
     { "writeback", HANGARD_DISK_CACHE_WRITEBACK },
     { "writethrough", HANGARD_DISK_CACHE_WRITETHROUGH },
     { "directsync", HANGARD_DISK_CACHE_DIRECTSYNC },
     { "unsafe", HANGARD_DISK_CACHE_UNSAFE },
-    ENUM_VALUES_END
+    HANGARD_XML_ENUM_VALUES_END
   };
-  xmlNode *driver = find_child (disk_node, "driver");
+  xmlNode *driver = hangard_xml_find_child (disk_node, "driver");
   int name;
   int format;
   int cache;
@@ -2145,17 +1403,21 @@ parse_disk_driver (xmlNode         *disk_node,
   if (driver == NULL)
     return TRUE;
 
-  if (!check_children (driver, no_children, error) ||
-      !parse_enum_attribute (driver, "name", names, UNKNOWN_IS_INVALID, 0,
-                             "Hangar runs disks with QEMU (name='qemu')", &name, error) ||
-      !parse_enum_attribute (driver, "type", formats, UNKNOWN_IS_INVALID, ATTRIBUTE_ABSENT,
-                             "convert the image to qcow2 or raw (qemu-img convert)",
-                             &format, error) ||
-      !parse_enum_attribute (driver, "cache", caches, UNKNOWN_IS_INVALID,
-                             HANGARD_DISK_CACHE_DEFAULT, NULL, &cache, error))
+  if (!hangard_xml_check_children (driver, hangard_xml_no_children, error) ||
+      !hangard_xml_parse_enum_attribute (driver, "name", names, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         0, "Hangar runs disks with QEMU (name='qemu')", &name,
+                                         error) ||
+      !hangard_xml_parse_enum_attribute (driver, "type", formats,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_ABSENT,
+                                         "convert the image to qcow2 or raw (qemu-img convert)",
+                                         &format, error) ||
+      !hangard_xml_parse_enum_attribute (driver, "cache", caches,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_DISK_CACHE_DEFAULT, NULL, &cache, error))
     return FALSE;
 
-  if (format != ATTRIBUTE_ABSENT)
+  if (format != HANGARD_XML_ATTRIBUTE_ABSENT)
     {
       disk->format = format;
       *format_stated = TRUE;
@@ -2165,20 +1427,13 @@ parse_disk_driver (xmlNode         *disk_node,
 }
 
 static gboolean
-parse_disk_source (xmlNode         *disk_node,
+parse_file_source (xmlNode         *source,
                    HangardDiskDef  *disk,
                    GError         **error)
 {
-  xmlNode *source = find_child (disk_node, "source");
-  g_autofree char *file = NULL;
+  g_autofree char *file = hangard_xml_get_attribute (source, "file");
   g_autofree char *what = NULL;
 
-  if (source == NULL)
-    return TRUE;
-  if (!check_children (source, disk_source_children, error))
-    return FALSE;
-
-  file = get_attribute (source, "file");
   if (file == NULL)
     {
       /* libvirt's way of writing an empty CD-ROM drive. */
@@ -2196,6 +1451,78 @@ parse_disk_source (xmlNode         *disk_node,
 
   disk->source_file = g_steal_pointer (&file);
   return TRUE;
+}
+
+/* <source pool='vmdisk' volume='disk.qcow2'/>: the engine finds the file
+ * when the machine starts, so only the names are checked here. */
+static gboolean
+parse_volume_source (xmlNode         *source,
+                     HangardDiskDef  *disk,
+                     GError         **error)
+{
+  g_autofree char *pool = hangard_xml_get_attribute (source, "pool");
+  g_autofree char *volume = hangard_xml_get_attribute (source, "volume");
+
+  /* As in libvirt: neither is an empty CD-ROM drive, one alone a mistake. */
+  if (pool == NULL && volume == NULL && disk->device == HANGARD_DISK_DEVICE_CDROM)
+    return TRUE;
+
+  if (pool == NULL || volume == NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "<source> of disk '%s' needs both a pool and a volume attribute, "
+                   "e.g. <source pool='default' volume='disk.qcow2'/>", disk->target_dev);
+      return FALSE;
+    }
+
+  if (!hangard_pool_name_is_valid (pool, error) ||
+      !hangard_volume_name_is_valid (volume, error))
+    {
+      g_prefix_error (error, "Disk '%s': ", disk->target_dev);
+      return FALSE;
+    }
+
+  disk->source_pool = g_steal_pointer (&pool);
+  disk->source_volume = g_steal_pointer (&volume);
+  return TRUE;
+}
+
+static gboolean
+parse_disk_source (xmlNode         *disk_node,
+                   HangardDiskDef  *disk,
+                   DiskType         type,
+                   GError         **error)
+{
+  xmlNode *source = hangard_xml_find_child (disk_node, "source");
+
+  if (source == NULL)
+    return TRUE;
+  if (!hangard_xml_check_children (source, disk_source_children, error))
+    return FALSE;
+
+  if (type == DISK_TYPE_VOLUME)
+    return parse_volume_source (source, disk, error);
+  return parse_file_source (source, disk, error);
+}
+
+static gboolean
+check_disk_has_source (HangardDiskDef  *disk,
+                       DiskType         type,
+                       GError         **error)
+{
+  if (disk->device != HANGARD_DISK_DEVICE_DISK ||
+      disk->source_file != NULL || disk->source_volume != NULL)
+    return TRUE;
+
+  if (type == DISK_TYPE_VOLUME)
+    g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                 "Disk '%s' needs a <source pool='...' volume='...'/> naming its volume",
+                 disk->target_dev);
+  else
+    g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                 "Disk '%s' needs a <source file='...'/> naming its image",
+                 disk->target_dev);
+  return FALSE;
 }
 
 /* What QEMU would refuse at start, told now with the way out. */
@@ -2237,19 +1564,19 @@ parse_disk (DomainParser  *parser,
             xmlNode       *node,
             GError       **error)
 {
-  static const EnumValue types[] = {
-    { "file", 0 },
-    { "block", ENUM_UNSUPPORTED }, { "dir", ENUM_UNSUPPORTED },
-    { "network", ENUM_UNSUPPORTED }, { "volume", ENUM_UNSUPPORTED },
-    { "nvme", ENUM_UNSUPPORTED }, { "vhostuser", ENUM_UNSUPPORTED },
-    { "vhostvdpa", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+  static const HangardXmlEnumValue types[] = {
+    { "file", DISK_TYPE_FILE },
+    { "volume", DISK_TYPE_VOLUME },
+    { "block", HANGARD_XML_ENUM_UNSUPPORTED }, { "dir", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "network", HANGARD_XML_ENUM_UNSUPPORTED }, { "nvme", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vhostuser", HANGARD_XML_ENUM_UNSUPPORTED }, { "vhostvdpa", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
-  static const EnumValue devices[] = {
+  static const HangardXmlEnumValue devices[] = {
     { "disk", HANGARD_DISK_DEVICE_DISK },
     { "cdrom", HANGARD_DISK_DEVICE_CDROM },
-    { "floppy", ENUM_UNSUPPORTED }, { "lun", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "floppy", HANGARD_XML_ENUM_UNSUPPORTED }, { "lun", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   g_autoptr(HangardDiskDef) disk = g_new0 (HangardDiskDef, 1);
   g_autofree char *label = NULL;
@@ -2259,34 +1586,30 @@ parse_disk (DomainParser  *parser,
   int device;
 
   /* The type first: for a disk Hangar cannot run, that is the news. */
-  if (!parse_enum_attribute (node, "type", types, UNKNOWN_IS_INVALID, 0,
-                             "Hangar runs disk images stored in files (type='file'); "
-                             "storage volumes will come later",
-                             &type, error) ||
-      !parse_enum_attribute (node, "device", devices, UNKNOWN_IS_INVALID,
-                             HANGARD_DISK_DEVICE_DISK,
-                             "Hangar offers hard disks and CD-ROM drives only",
-                             &device, error) ||
-      !check_children (node, disk_children, error))
+  if (!hangard_xml_parse_enum_attribute (node, "type", types, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         DISK_TYPE_FILE,
+                                         "Hangar runs disk images stored in files (type='file') "
+                                         "or in storage pools (type='volume')",
+                                         &type, error) ||
+      !hangard_xml_parse_enum_attribute (node, "device", devices,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_DISK_DEVICE_DISK,
+                                         "Hangar offers hard disks and CD-ROM drives only",
+                                         &device, error) ||
+      !hangard_xml_check_children (node, disk_children, error))
     return FALSE;
 
   disk->device = device;
   if (!parse_disk_target (parser, node, disk, error) ||
       !parse_disk_driver (node, disk, &format_stated, error) ||
-      !parse_disk_source (node, disk, error))
+      !parse_disk_source (node, disk, type, error) ||
+      !check_disk_has_source (disk, type, error))
     return FALSE;
 
-  if (disk->device == HANGARD_DISK_DEVICE_DISK && disk->source_file == NULL)
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                   "Disk '%s' needs a <source file='...'/> naming its image",
-                   disk->target_dev);
-      return FALSE;
-    }
-
   /* Probing a format lets a guest that writes a qcow2 header into a raw
-   * image read host files through it. */
-  if (disk->source_file != NULL && !format_stated)
+   * image read host files through it. A volume's file is probed when its
+   * pool lists it, but the definition still says what the guest gets. */
+  if ((disk->source_file != NULL || disk->source_volume != NULL) && !format_stated)
     {
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                    "Disk '%s': state the format with <driver name='qemu' type='qcow2'/> "
@@ -2295,8 +1618,8 @@ parse_disk (DomainParser  *parser,
       return FALSE;
     }
 
-  readonly = find_child (node, "readonly");
-  if (readonly != NULL && !check_children (readonly, no_children, error))
+  readonly = hangard_xml_find_child (node, "readonly");
+  if (readonly != NULL && !hangard_xml_check_children (readonly, hangard_xml_no_children, error))
     return FALSE;
   /* A CD-ROM is read-only whether or not it says so. */
   disk->readonly = readonly != NULL || disk->device == HANGARD_DISK_DEVICE_CDROM;
@@ -2312,13 +1635,13 @@ parse_disk (DomainParser  *parser,
 
 /* --- <interface> --------------------------------------------------------- */
 
-static const ChildRule interface_children[] = {
-  CHILD_RULE_ONCE ("mac"),
-  CHILD_RULE_ONCE ("model"),
-  CHILD_RULE_ONCE ("boot"),
-  CHILD_RULE_ONCE ("address"),
-  CHILD_RULE_ONCE ("alias"),
-  CHILD_RULES_END
+static const HangardXmlChildRule interface_children[] = {
+  HANGARD_XML_CHILD_ONCE ("mac"),
+  HANGARD_XML_CHILD_ONCE ("model"),
+  HANGARD_XML_CHILD_ONCE ("boot"),
+  HANGARD_XML_CHILD_ONCE ("address"),
+  HANGARD_XML_CHILD_ONCE ("alias"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 /* "52:54:00:AB:cd:ef" → "52:54:00:ab:cd:ef"; NULL when it is not six
@@ -2343,17 +1666,17 @@ parse_nic_mac (DomainParser   *parser,
                HangardNicDef  *nic,
                GError        **error)
 {
-  xmlNode *mac = find_child (interface, "mac");
+  xmlNode *mac = hangard_xml_find_child (interface, "mac");
   g_autofree char *address = NULL;
   g_autofree char *shown = NULL;
   g_autofree char *normalized = NULL;
 
   if (mac == NULL)
     return TRUE;
-  if (!check_children (mac, no_children, error))
+  if (!hangard_xml_check_children (mac, hangard_xml_no_children, error))
     return FALSE;
 
-  address = get_attribute (mac, "address");
+  address = hangard_xml_get_attribute (mac, "address");
   if (address == NULL)
     {
       g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
@@ -2361,7 +1684,7 @@ parse_nic_mac (DomainParser   *parser,
       return FALSE;
     }
 
-  shown = describe_for_message (address);
+  shown = hangard_xml_describe_for_message (address);
   normalized = normalize_mac (address);
   if (normalized == NULL)
     {
@@ -2398,13 +1721,13 @@ parse_nic_model (xmlNode        *interface,
                  HangardNicDef  *nic,
                  GError        **error)
 {
-  static const EnumValue models[] = {
+  static const HangardXmlEnumValue models[] = {
     { "virtio", HANGARD_NIC_MODEL_VIRTIO },
     { "e1000", HANGARD_NIC_MODEL_E1000 },
     { "rtl8139", HANGARD_NIC_MODEL_RTL8139 },
-    ENUM_VALUES_END
+    HANGARD_XML_ENUM_VALUES_END
   };
-  xmlNode *model = find_child (interface, "model");
+  xmlNode *model = hangard_xml_find_child (interface, "model");
   int value;
 
   nic->model = HANGARD_NIC_MODEL_VIRTIO;
@@ -2412,11 +1735,12 @@ parse_nic_model (xmlNode        *interface,
     return TRUE;
 
   /* libvirt hands any model name to QEMU, so unknown ones are valid XML. */
-  if (!check_children (model, no_children, error) ||
-      !parse_enum_attribute (model, "type", models, UNKNOWN_IS_UNSUPPORTED,
-                             ATTRIBUTE_REQUIRED,
-                             "Hangar offers virtio, e1000 and rtl8139 network cards",
-                             &value, error))
+  if (!hangard_xml_check_children (model, hangard_xml_no_children, error) ||
+      !hangard_xml_parse_enum_attribute (model, "type", models,
+                                         HANGARD_XML_UNKNOWN_IS_UNSUPPORTED,
+                                         HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                         "Hangar offers virtio, e1000 and rtl8139 network cards",
+                                         &value, error))
     return FALSE;
 
   nic->model = value;
@@ -2428,26 +1752,27 @@ parse_interface (DomainParser  *parser,
                  xmlNode       *node,
                  GError       **error)
 {
-  static const EnumValue types[] = {
+  static const HangardXmlEnumValue types[] = {
     { "user", HANGARD_NIC_TYPE_USER },
-    { "network", ENUM_UNSUPPORTED }, { "bridge", ENUM_UNSUPPORTED },
-    { "direct", ENUM_UNSUPPORTED }, { "ethernet", ENUM_UNSUPPORTED },
-    { "vhostuser", ENUM_UNSUPPORTED }, { "server", ENUM_UNSUPPORTED },
-    { "client", ENUM_UNSUPPORTED }, { "mcast", ENUM_UNSUPPORTED },
-    { "udp", ENUM_UNSUPPORTED }, { "internal", ENUM_UNSUPPORTED },
-    { "hostdev", ENUM_UNSUPPORTED }, { "vdpa", ENUM_UNSUPPORTED },
-    { "null", ENUM_UNSUPPORTED }, { "vds", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "network", HANGARD_XML_ENUM_UNSUPPORTED }, { "bridge", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "direct", HANGARD_XML_ENUM_UNSUPPORTED }, { "ethernet", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vhostuser", HANGARD_XML_ENUM_UNSUPPORTED }, { "server", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "client", HANGARD_XML_ENUM_UNSUPPORTED }, { "mcast", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "udp", HANGARD_XML_ENUM_UNSUPPORTED }, { "internal", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "hostdev", HANGARD_XML_ENUM_UNSUPPORTED }, { "vdpa", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "null", HANGARD_XML_ENUM_UNSUPPORTED }, { "vds", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   g_autoptr(HangardNicDef) nic = g_new0 (HangardNicDef, 1);
   g_autofree char *label = NULL;
   int type;
 
-  if (!parse_enum_attribute (node, "type", types, UNKNOWN_IS_INVALID, ATTRIBUTE_REQUIRED,
-                             "Hangar offers user-mode networking (type='user'); other "
-                             "network types come with virtual networks",
-                             &type, error) ||
-      !check_children (node, interface_children, error))
+  if (!hangard_xml_parse_enum_attribute (node, "type", types, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                         "Hangar offers user-mode networking (type='user'); other "
+                                          "network types come with virtual networks",
+                                         &type, error) ||
+      !hangard_xml_check_children (node, interface_children, error))
     return FALSE;
 
   nic->type = type;
@@ -2508,9 +1833,9 @@ insert_generated_macs (DomainParser *parser)
 
 /* --- <graphics>, <video> ------------------------------------------------- */
 
-static const ChildRule graphics_children[] = {
-  CHILD_RULE_MANY ("listen"),
-  CHILD_RULES_END
+static const HangardXmlChildRule graphics_children[] = {
+  HANGARD_XML_CHILD_MANY ("listen"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 static gboolean
@@ -2518,20 +1843,22 @@ parse_graphics (DomainParser  *parser,
                 xmlNode       *node,
                 GError       **error)
 {
-  static const EnumValue types[] = {
+  static const HangardXmlEnumValue types[] = {
     { "vnc", 0 },
-    { "spice", ENUM_UNSUPPORTED }, { "sdl", ENUM_UNSUPPORTED },
-    { "rdp", ENUM_UNSUPPORTED }, { "desktop", ENUM_UNSUPPORTED },
-    { "egl-headless", ENUM_UNSUPPORTED }, { "dbus", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "spice", HANGARD_XML_ENUM_UNSUPPORTED }, { "sdl", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "rdp", HANGARD_XML_ENUM_UNSUPPORTED }, { "desktop", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "egl-headless", HANGARD_XML_ENUM_UNSUPPORTED }, { "dbus", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   int type;
 
   /* Ports, listen addresses and passwords have no effect: Hangar never
    * opens a TCP port and hands VNC clients to QEMU through QMP. */
-  if (!parse_enum_attribute (node, "type", types, UNKNOWN_IS_INVALID, ATTRIBUTE_REQUIRED,
-                             "Hangar shows machines over VNC (type='vnc')", &type, error) ||
-      !check_children (node, graphics_children, error))
+  if (!hangard_xml_parse_enum_attribute (node, "type", types, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                         "Hangar shows machines over VNC (type='vnc')", &type,
+                                         error) ||
+      !hangard_xml_check_children (node, graphics_children, error))
     return FALSE;
 
   if (parser->domain->has_vnc)
@@ -2546,16 +1873,16 @@ parse_graphics (DomainParser  *parser,
   return TRUE;
 }
 
-static const ChildRule video_children[] = {
-  CHILD_RULE_ONCE ("model"),
-  CHILD_RULE_ONCE ("address"),
-  CHILD_RULE_ONCE ("alias"),
-  CHILD_RULES_END
+static const HangardXmlChildRule video_children[] = {
+  HANGARD_XML_CHILD_ONCE ("model"),
+  HANGARD_XML_CHILD_ONCE ("address"),
+  HANGARD_XML_CHILD_ONCE ("alias"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
-static const ChildRule video_model_children[] = {
-  CHILD_RULE_ONCE ("acceleration"),
-  CHILD_RULES_END
+static const HangardXmlChildRule video_model_children[] = {
+  HANGARD_XML_CHILD_ONCE ("acceleration"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 static gboolean
@@ -2564,16 +1891,16 @@ parse_video (DomainParser  *parser,
              gboolean      *seen_video,
              GError       **error)
 {
-  static const EnumValue models[] = {
+  static const HangardXmlEnumValue models[] = {
     { "vga", HANGARD_VIDEO_VGA },
     { "virtio", HANGARD_VIDEO_VIRTIO },
     { "none", HANGARD_VIDEO_NONE },
-    { "cirrus", ENUM_UNSUPPORTED }, { "qxl", ENUM_UNSUPPORTED },
-    { "vmvga", ENUM_UNSUPPORTED }, { "bochs", ENUM_UNSUPPORTED },
-    { "ramfb", ENUM_UNSUPPORTED }, { "xen", ENUM_UNSUPPORTED },
-    { "vbox", ENUM_UNSUPPORTED }, { "parallels", ENUM_UNSUPPORTED },
-    { "gop", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "cirrus", HANGARD_XML_ENUM_UNSUPPORTED }, { "qxl", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vmvga", HANGARD_XML_ENUM_UNSUPPORTED }, { "bochs", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "ramfb", HANGARD_XML_ENUM_UNSUPPORTED }, { "xen", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "vbox", HANGARD_XML_ENUM_UNSUPPORTED }, { "parallels", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "gop", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   xmlNode *model;
   int value = HANGARD_VIDEO_VGA;
@@ -2587,25 +1914,25 @@ parse_video (DomainParser  *parser,
     }
   *seen_video = TRUE;
 
-  if (!check_children (node, video_children, error))
+  if (!hangard_xml_check_children (node, video_children, error))
     return FALSE;
 
-  model = find_child (node, "model");
+  model = hangard_xml_find_child (node, "model");
   if (model != NULL)
     {
       xmlNode *acceleration;
 
-      if (!check_children (model, video_model_children, error) ||
-          !parse_enum_attribute (model, "type", models, UNKNOWN_IS_INVALID,
-                                 HANGARD_VIDEO_VGA,
-                                 "Hangar offers the vga and virtio video cards",
-                                 &value, error))
+      if (!hangard_xml_check_children (model, video_model_children, error) ||
+          !hangard_xml_parse_enum_attribute (model, "type", models,
+                                             HANGARD_XML_UNKNOWN_IS_INVALID, HANGARD_VIDEO_VGA,
+                                             "Hangar offers the vga and virtio video cards",
+                                             &value, error))
         return FALSE;
 
-      acceleration = find_child (model, "acceleration");
+      acceleration = hangard_xml_find_child (model, "acceleration");
       if (acceleration != NULL)
         {
-          g_autofree char *accel3d = get_attribute (acceleration, "accel3d");
+          g_autofree char *accel3d = hangard_xml_get_attribute (acceleration, "accel3d");
 
           if (g_strcmp0 (accel3d, "yes") == 0)
             {
@@ -2623,27 +1950,27 @@ parse_video (DomainParser  *parser,
 
 /* --- <serial>, <console>, <input> ---------------------------------------- */
 
-static const ChildRule character_device_children[] = {
-  CHILD_RULE_ONCE ("source"),
-  CHILD_RULE_ONCE ("target"),
-  CHILD_RULE_ONCE ("log"),
-  CHILD_RULE_ONCE ("protocol"),
-  CHILD_RULE_ONCE ("address"),
-  CHILD_RULE_ONCE ("alias"),
-  CHILD_RULES_END
+static const HangardXmlChildRule character_device_children[] = {
+  HANGARD_XML_CHILD_ONCE ("source"),
+  HANGARD_XML_CHILD_ONCE ("target"),
+  HANGARD_XML_CHILD_ONCE ("log"),
+  HANGARD_XML_CHILD_ONCE ("protocol"),
+  HANGARD_XML_CHILD_ONCE ("address"),
+  HANGARD_XML_CHILD_ONCE ("alias"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 /* Whatever the backend, the guest's one serial port goes to Hangar's
  * socket and log, so a pty, file or socket all mean "a serial port". */
-static const EnumValue character_device_types[] = {
+static const HangardXmlEnumValue character_device_types[] = {
   { "pty", 0 }, { "file", 0 }, { "unix", 0 },
-  { "null", ENUM_UNSUPPORTED }, { "vc", ENUM_UNSUPPORTED },
-  { "dev", ENUM_UNSUPPORTED }, { "pipe", ENUM_UNSUPPORTED },
-  { "stdio", ENUM_UNSUPPORTED }, { "udp", ENUM_UNSUPPORTED },
-  { "tcp", ENUM_UNSUPPORTED }, { "spicevmc", ENUM_UNSUPPORTED },
-  { "spiceport", ENUM_UNSUPPORTED }, { "nmdm", ENUM_UNSUPPORTED },
-  { "qemu-vdagent", ENUM_UNSUPPORTED }, { "dbus", ENUM_UNSUPPORTED },
-  ENUM_VALUES_END
+  { "null", HANGARD_XML_ENUM_UNSUPPORTED }, { "vc", HANGARD_XML_ENUM_UNSUPPORTED },
+  { "dev", HANGARD_XML_ENUM_UNSUPPORTED }, { "pipe", HANGARD_XML_ENUM_UNSUPPORTED },
+  { "stdio", HANGARD_XML_ENUM_UNSUPPORTED }, { "udp", HANGARD_XML_ENUM_UNSUPPORTED },
+  { "tcp", HANGARD_XML_ENUM_UNSUPPORTED }, { "spicevmc", HANGARD_XML_ENUM_UNSUPPORTED },
+  { "spiceport", HANGARD_XML_ENUM_UNSUPPORTED }, { "nmdm", HANGARD_XML_ENUM_UNSUPPORTED },
+  { "qemu-vdagent", HANGARD_XML_ENUM_UNSUPPORTED }, { "dbus", HANGARD_XML_ENUM_UNSUPPORTED },
+  HANGARD_XML_ENUM_VALUES_END
 };
 
 #define CHARACTER_DEVICE_REASON \
@@ -2657,9 +1984,11 @@ parse_serial (DomainParser  *parser,
 {
   int type;
 
-  if (!parse_enum_attribute (node, "type", character_device_types, UNKNOWN_IS_INVALID,
-                             ATTRIBUTE_REQUIRED, CHARACTER_DEVICE_REASON, &type, error) ||
-      !check_children (node, character_device_children, error))
+  if (!hangard_xml_parse_enum_attribute (node, "type", character_device_types,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                         CHARACTER_DEVICE_REASON, &type, error) ||
+      !hangard_xml_check_children (node, character_device_children, error))
     return FALSE;
 
   if (*seen_serial)
@@ -2681,29 +2010,32 @@ parse_console (DomainParser  *parser,
                gboolean      *seen_console,
                GError       **error)
 {
-  static const EnumValue target_types[] = {
+  static const HangardXmlEnumValue target_types[] = {
     { "serial", 0 },
-    { "virtio", ENUM_UNSUPPORTED }, { "xen", ENUM_UNSUPPORTED },
-    { "uml", ENUM_UNSUPPORTED }, { "lxc", ENUM_UNSUPPORTED },
-    { "openvz", ENUM_UNSUPPORTED }, { "sclp", ENUM_UNSUPPORTED },
-    { "sclplm", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "virtio", HANGARD_XML_ENUM_UNSUPPORTED }, { "xen", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "uml", HANGARD_XML_ENUM_UNSUPPORTED }, { "lxc", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "openvz", HANGARD_XML_ENUM_UNSUPPORTED }, { "sclp", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "sclplm", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   xmlNode *target;
   int type;
 
-  if (!parse_enum_attribute (node, "type", character_device_types, UNKNOWN_IS_INVALID,
-                             ATTRIBUTE_REQUIRED, CHARACTER_DEVICE_REASON, &type, error) ||
-      !check_children (node, character_device_children, error))
+  if (!hangard_xml_parse_enum_attribute (node, "type", character_device_types,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                         CHARACTER_DEVICE_REASON, &type, error) ||
+      !hangard_xml_check_children (node, character_device_children, error))
     return FALSE;
 
   /* A serial console is the serial port seen from the host; a virtio
    * console would be another device. */
-  target = find_child (node, "target");
+  target = hangard_xml_find_child (node, "target");
   if (target != NULL &&
-      !parse_enum_attribute (target, "type", target_types, UNKNOWN_IS_INVALID, 0,
-                             "Hangar's console is the serial port (type='serial')",
-                             &type, error))
+      !hangard_xml_parse_enum_attribute (target, "type", target_types,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID, 0,
+                                         "Hangar's console is the serial port (type='serial')",
+                                         &type, error))
     return FALSE;
 
   if (*seen_console)
@@ -2719,10 +2051,10 @@ parse_console (DomainParser  *parser,
   return TRUE;
 }
 
-static const ChildRule input_children[] = {
-  CHILD_RULE_ONCE ("address"),
-  CHILD_RULE_ONCE ("alias"),
-  CHILD_RULES_END
+static const HangardXmlChildRule input_children[] = {
+  HANGARD_XML_CHILD_ONCE ("address"),
+  HANGARD_XML_CHILD_ONCE ("alias"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 typedef enum {
@@ -2742,8 +2074,8 @@ static gboolean
 set_unsupported_input (xmlNode  *node,
                        GError  **error)
 {
-  g_autofree char *type = get_attribute (node, "type");
-  g_autofree char *bus = get_attribute (node, "bus");
+  g_autofree char *type = hangard_xml_get_attribute (node, "type");
+  g_autofree char *bus = hangard_xml_get_attribute (node, "bus");
 
   g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
                "Unsupported <input type='%s' bus='%s'>: Hangar offers a USB tablet "
@@ -2757,29 +2089,33 @@ parse_input (DomainParser  *parser,
              xmlNode       *node,
              GError       **error)
 {
-  static const EnumValue types[] = {
+  static const HangardXmlEnumValue types[] = {
     { "tablet", INPUT_TABLET }, { "mouse", INPUT_MOUSE },
     { "keyboard", INPUT_KEYBOARD },
-    { "passthrough", ENUM_UNSUPPORTED }, { "evdev", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "passthrough", HANGARD_XML_ENUM_UNSUPPORTED }, { "evdev", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
-  static const EnumValue buses[] = {
+  static const HangardXmlEnumValue buses[] = {
     { "usb", INPUT_BUS_USB }, { "ps2", INPUT_BUS_PS2 },
     { "virtio", INPUT_BUS_VIRTIO },
-    { "xen", ENUM_UNSUPPORTED }, { "parallels", ENUM_UNSUPPORTED },
-    { "none", ENUM_UNSUPPORTED },
-    ENUM_VALUES_END
+    { "xen", HANGARD_XML_ENUM_UNSUPPORTED }, { "parallels", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "none", HANGARD_XML_ENUM_UNSUPPORTED },
+    HANGARD_XML_ENUM_VALUES_END
   };
   int type;
   int bus;
 
-  if (!parse_enum_attribute (node, "type", types, UNKNOWN_IS_INVALID, ATTRIBUTE_REQUIRED,
-                             "Hangar offers a USB tablet; host input devices cannot be passed through",
-                             &type, error) ||
-      !parse_enum_attribute (node, "bus", buses, UNKNOWN_IS_INVALID, INPUT_BUS_DEFAULT,
-                             "Hangar offers a USB tablet and the PS/2 mouse and keyboard",
-                             &bus, error) ||
-      !check_children (node, input_children, error))
+  if (!hangard_xml_parse_enum_attribute (node, "type", types, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_REQUIRED,
+                                         "Hangar offers a USB tablet; host input devices "
+                                         "cannot be passed through",
+                                         &type, error) ||
+      !hangard_xml_parse_enum_attribute (node, "bus", buses, HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         INPUT_BUS_DEFAULT,
+                                         "Hangar offers a USB tablet and the PS/2 mouse "
+                                         "and keyboard",
+                                         &bus, error) ||
+      !hangard_xml_check_children (node, input_children, error))
     return FALSE;
 
   /* libvirt's defaults on x86: tablets on USB, mice and keyboards on PS/2. */
@@ -2798,63 +2134,64 @@ parse_input (DomainParser  *parser,
 
 /* --- <devices> ----------------------------------------------------------- */
 
-static const ChildRule devices_children[] = {
-  CHILD_RULE_ONCE ("emulator"),
-  CHILD_RULE_MANY ("disk"),
-  CHILD_RULE_MANY ("interface"),
-  CHILD_RULE_MANY ("graphics"),
-  CHILD_RULE_MANY ("video"),
-  CHILD_RULE_MANY ("serial"),
-  CHILD_RULE_MANY ("console"),
-  CHILD_RULE_MANY ("input"),
-  CHILD_RULE_MANY ("controller"),
-  CHILD_RULE_ONCE ("memballoon"),
-  CHILD_RULE_UNSUPPORTED ("hostdev", "Hangar cannot pass host devices through"),
-  CHILD_RULE_UNSUPPORTED ("redirdev", "Hangar cannot redirect USB devices"),
-  CHILD_RULE_UNSUPPORTED ("channel", "Hangar does not offer guest channels (such as the guest agent's)"),
-  CHILD_RULE_UNSUPPORTED ("rng", "Hangar does not offer a random number generator device"),
-  CHILD_RULE_UNSUPPORTED ("sound", "Hangar does not offer sound cards"),
-  CHILD_RULE_UNSUPPORTED ("audio", "Hangar does not offer sound"),
-  CHILD_RULE_UNSUPPORTED ("filesystem", "Hangar cannot share host folders with guests"),
-  CHILD_RULE_UNSUPPORTED ("tpm", "Hangar does not offer a TPM"),
-  CHILD_RULE_UNSUPPORTED ("watchdog", "Hangar does not offer watchdog devices"),
-  CHILD_RULE_UNSUPPORTED ("smartcard", "Hangar does not offer smartcard readers"),
-  CHILD_RULE_UNSUPPORTED ("parallel", "Hangar does not offer parallel ports"),
-  CHILD_RULE_UNSUPPORTED ("shmem", "Hangar does not share memory between guests"),
-  CHILD_RULES_END
+static const HangardXmlChildRule devices_children[] = {
+  HANGARD_XML_CHILD_ONCE ("emulator"),
+  HANGARD_XML_CHILD_MANY ("disk"),
+  HANGARD_XML_CHILD_MANY ("interface"),
+  HANGARD_XML_CHILD_MANY ("graphics"),
+  HANGARD_XML_CHILD_MANY ("video"),
+  HANGARD_XML_CHILD_MANY ("serial"),
+  HANGARD_XML_CHILD_MANY ("console"),
+  HANGARD_XML_CHILD_MANY ("input"),
+  HANGARD_XML_CHILD_MANY ("controller"),
+  HANGARD_XML_CHILD_ONCE ("memballoon"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("hostdev", "Hangar cannot pass host devices through"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("redirdev", "Hangar cannot redirect USB devices"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("channel",
+                                 "Hangar does not offer guest channels (such as the guest agent's)"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("rng", "Hangar does not offer a random number generator device"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("sound", "Hangar does not offer sound cards"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("audio", "Hangar does not offer sound"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("filesystem", "Hangar cannot share host folders with guests"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("tpm", "Hangar does not offer a TPM"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("watchdog", "Hangar does not offer watchdog devices"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("smartcard", "Hangar does not offer smartcard readers"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("parallel", "Hangar does not offer parallel ports"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("shmem", "Hangar does not share memory between guests"),
+  HANGARD_XML_CHILD_RULES_END
 };
 
 static gboolean
 parse_devices (DomainParser  *parser,
                GError       **error)
 {
-  xmlNode *devices = find_child (parser->root, "devices");
+  xmlNode *devices = hangard_xml_find_child (parser->root, "devices");
   gboolean seen_video = FALSE;
   gboolean seen_serial = FALSE;
   gboolean seen_console = FALSE;
 
   if (devices != NULL)
     {
-      if (!check_children (devices, devices_children, error))
+      if (!hangard_xml_check_children (devices, devices_children, error))
         return FALSE;
 
-      FOR_EACH_CHILD_ELEMENT (node, devices)
+      HANGARD_XML_FOR_EACH_CHILD_ELEMENT (node, devices)
         {
           gboolean ok = TRUE;
 
-          if (is_element_named (node, "disk"))
+          if (hangard_xml_is_element_named (node, "disk"))
             ok = parse_disk (parser, node, error);
-          else if (is_element_named (node, "interface"))
+          else if (hangard_xml_is_element_named (node, "interface"))
             ok = parse_interface (parser, node, error);
-          else if (is_element_named (node, "graphics"))
+          else if (hangard_xml_is_element_named (node, "graphics"))
             ok = parse_graphics (parser, node, error);
-          else if (is_element_named (node, "video"))
+          else if (hangard_xml_is_element_named (node, "video"))
             ok = parse_video (parser, node, &seen_video, error);
-          else if (is_element_named (node, "serial"))
+          else if (hangard_xml_is_element_named (node, "serial"))
             ok = parse_serial (parser, node, &seen_serial, error);
-          else if (is_element_named (node, "console"))
+          else if (hangard_xml_is_element_named (node, "console"))
             ok = parse_console (parser, node, &seen_console, error);
-          else if (is_element_named (node, "input"))
+          else if (hangard_xml_is_element_named (node, "input"))
             ok = parse_input (parser, node, error);
           /* <emulator>, <controller> and <memballoon> are tolerated. */
 
@@ -2885,21 +2222,13 @@ check_boot_order_style (DomainParser  *parser,
 
 /* --- Putting it together ------------------------------------------------- */
 
+/* hangard_xml_parse_safely() made sure the root is <domain>. */
 static gboolean
 parse_root (DomainParser  *parser,
             GError       **error)
 {
-  g_autofree char *label = element_label (parser->root);
-
-  if (!is_element_named (parser->root, "domain"))
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                   "The root element must be <domain>, not <%s>", label);
-      return FALSE;
-    }
-
   return parse_domain_type (parser, error) &&
-         check_children (parser->root, domain_children, error);
+         hangard_xml_check_children (parser->root, domain_children, error);
 }
 
 static gboolean
@@ -2930,7 +2259,7 @@ parse_domain (HangardDomain  *domain,
     return FALSE;
 
   /* Only a valid definition gets anything written into it. */
-  if (find_child (parser.root, "uuid") == NULL)
+  if (hangard_xml_find_child (parser.root, "uuid") == NULL)
     insert_generated_uuid (&parser);
   insert_generated_macs (&parser);
 
@@ -2944,27 +2273,11 @@ hangard_domain_parse (const char  *xml,
 {
   g_autoptr(HangardDomain) domain = NULL;
   g_autoptr(xmlDoc) doc = NULL;
-  gsize size;
 
   g_return_val_if_fail (xml != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  size = length < 0 ? strlen (xml) : (gsize) length;
-  if (size > HANGARD_DOMAIN_MAX_XML_SIZE)
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                   "The definition is %" G_GSIZE_FORMAT " bytes long; Hangar accepts "
-                   "at most %d bytes (1 MiB)", size, HANGARD_DOMAIN_MAX_XML_SIZE);
-      return NULL;
-    }
-  if (size == 0)
-    {
-      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                           "The definition is empty");
-      return NULL;
-    }
-
-  doc = read_document (xml, size, error);
+  doc = hangard_xml_parse_safely (xml, length, HANGARD_DOMAIN_MAX_XML_SIZE, "domain", error);
   if (doc == NULL)
     return NULL;
 
@@ -2978,24 +2291,10 @@ hangard_domain_parse (const char  *xml,
 char *
 hangard_domain_to_xml (HangardDomain *domain)
 {
-  g_autoptr(xmlBuffer) buffer = NULL;
-  xmlSaveCtxt *save;
-
   g_return_val_if_fail (domain != NULL, NULL);
   g_return_val_if_fail (domain->doc != NULL, NULL);
 
-  buffer = xmlBufferCreate ();
-  /* "UTF-8" rather than NULL, else libxml2 writes non-ASCII characters as
-   * character references. */
-  save = xmlSaveToBuffer (buffer, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
-  if (buffer == NULL || save == NULL)
-    g_error ("Out of memory formatting a machine definition");
-
-  xmlSaveDoc (save, domain->doc);
-  xmlSaveClose (save);
-
-  return g_strndup ((const char *) xmlBufferContent (buffer),
-                    (gsize) xmlBufferLength (buffer));
+  return hangard_xml_to_string (domain->doc);
 }
 
 HangardDomain *
@@ -3057,7 +2356,7 @@ hangard_domain_set_title (HangardDomain *domain,
   g_return_if_fail (title == NULL || g_utf8_validate (title, -1, NULL));
 
   root = xmlDocGetRootElement (domain->doc);
-  node = find_child (root, "title");
+  node = hangard_xml_find_child (root, "title");
   g_clear_pointer (&domain->title, g_free);
 
   if (title == NULL || *title == '\0')
@@ -3075,10 +2374,10 @@ hangard_domain_set_title (HangardDomain *domain,
   if (node == NULL)
     {
       /* libvirt's order: name, uuid, title, description. */
-      xmlNode *anchor = find_child (root, "uuid");
+      xmlNode *anchor = hangard_xml_find_child (root, "uuid");
 
       if (anchor == NULL)
-        anchor = find_child (root, "name");
+        anchor = hangard_xml_find_child (root, "name");
 
       node = xmlNewDocNode (domain->doc, NULL, BAD_CAST "title", NULL);
       if (anchor != NULL)
@@ -3087,10 +2386,7 @@ hangard_domain_set_title (HangardDomain *domain,
         xmlAddChild (root, node);
     }
 
-  /* Text nodes take the string as is; xmlNodeSetContent() would read
-   * '&' as the start of an entity reference. */
-  xmlNodeSetContent (node, NULL);
-  xmlAddChild (node, xmlNewDocText (domain->doc, BAD_CAST line));
+  hangard_xml_set_text (node, line);
 
   domain->title = g_steal_pointer (&line);
 }

@@ -52,7 +52,15 @@ typedef struct {
   HangardDiskBus    bus;
   HangardDiskFormat format;         /* <driver type=...>; required for disks with a source */
   HangardDiskCache  cache;
-  char             *source_file;    /* absolute path; NULL for an empty CD-ROM drive */
+  /* <disk type='file'>: source_file is the image's absolute path.
+   * <disk type='volume'>: source_pool and source_volume name a volume in a
+   * storage pool (both valid names, the one set only with the other), and
+   * source_file is NULL: the engine resolves the volume to its path when
+   * the machine starts, and fills source_file in a copy before building
+   * QEMU's command line. All three are NULL for an empty CD-ROM drive. */
+  char             *source_file;
+  char             *source_pool;    /* <source pool=...>; NULL for type='file' */
+  char             *source_volume;  /* <source volume=...>; NULL for type='file' */
   char             *target_dev;     /* "vda", "sda", "hdc" */
   gboolean          readonly;       /* <readonly/>; always TRUE for cdrom */
   guint             boot_order;     /* per-device <boot order='N'/>; 0 when absent */
@@ -133,8 +141,10 @@ typedef struct {
  * A missing <uuid> is generated and written into the document; missing MACs
  * likewise. Errors: HANGAR_ERROR_INVALID_XML (malformed, DTD/entities, missing
  * or bad values such as memory 0 or beyond what QEMU accepts),
- * HANGAR_ERROR_INVALID_ARGUMENT (too large, bad name), HANGAR_ERROR_UNSUPPORTED
- * (an element or value Hangar does not run; the message names it). */
+ * HANGAR_ERROR_INVALID_ARGUMENT (too large, a bad machine name, or a bad pool
+ * or volume name in a <disk type='volume'>: whether they exist is the
+ * engine's business at start), HANGAR_ERROR_UNSUPPORTED (an element or value
+ * Hangar does not run; the message names it). */
 HangardDomain *hangard_domain_parse        (const char    *xml,
                                             gssize         length,
                                             GError       **error);

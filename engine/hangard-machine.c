@@ -3,6 +3,7 @@
 
 #include "hangard-machine.h"
 #include "hangard-error.h"
+#include "hangard-storage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +76,26 @@ on_vm_changed (HangardVm      *vm,
 
 /* ---- Lifecycle ------------------------------------------------------------ */
 
+void
+hangard_machine_start_async (HangardMachine      *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HangardDomain) resolved = NULL;
+
+  /* Pool volumes become file paths for this run. */
+  resolved = hangard_storage_resolve_domain (hangard_daemon_get_storage (self->daemon), self->domain, &error);
+  if (resolved == NULL)
+    {
+      g_task_report_error (self->vm, callback, user_data, hangard_machine_start_async, g_steal_pointer (&error));
+      return;
+    }
+  hangard_vm_start_async (self->vm, resolved, hangard_daemon_get_host (self->daemon),
+                          cancellable, callback, user_data);
+}
+
 static void
 on_started (GObject      *source,
             GAsyncResult *result,
@@ -100,8 +121,7 @@ handle_start (HangarMachine         *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
 
-  hangard_vm_start_async (self->vm, self->domain, hangard_daemon_get_host (self->daemon),
-                          NULL, on_started, g_object_ref (invocation));
+  hangard_machine_start_async (self, NULL, on_started, g_object_ref (invocation));
   return TRUE;
 }
 

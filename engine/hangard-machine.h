@@ -26,6 +26,13 @@ void            hangard_machine_set_domain   (HangardMachine *self,
 void            hangard_machine_set_autostart_flag (HangardMachine *self,
                                                     gboolean        autostart);
 
+/* Starts the machine, its pool volumes resolved to files; finish with
+ * hangard_vm_start_finish() on the machine's vm (the source object). */
+void            hangard_machine_start_async  (HangardMachine      *self,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+
 /* "/io/github/hangarvm/Hangar1/machines/<uuid with _>" */
 char           *hangard_machine_path_for_uuid (const char    *uuid);
 

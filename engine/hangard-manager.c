@@ -4,6 +4,7 @@
 #include "hangard-manager.h"
 #include "hangard-error.h"
 #include "hangard-machine.h"
+#include "hangard-storage.h"
 
 struct _HangardManager
 {
@@ -77,6 +78,46 @@ handle_lookup_machine (HangarManager         *iface,
   return TRUE;
 }
 
+static gboolean
+handle_define_pool (HangarManager         *iface,
+                    GDBusMethodInvocation *invocation,
+                    const char            *xml)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+  HangardPool *pool;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  pool = hangard_storage_define_pool (hangard_daemon_get_storage (self->daemon), xml, &error);
+  if (pool == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_define_pool (iface, invocation, hangard_pool_get_object_path (pool));
+  return TRUE;
+}
+
+static gboolean
+handle_lookup_pool (HangarManager         *iface,
+                    GDBusMethodInvocation *invocation,
+                    const char            *name_or_uuid)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+  HangardPool *pool;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  pool = hangard_storage_lookup_pool (hangard_daemon_get_storage (self->daemon), name_or_uuid, &error);
+  if (pool == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_lookup_pool (iface, invocation, hangard_pool_get_object_path (pool));
+  return TRUE;
+}
+
 static void
 on_host_info (GObject      *source,
               GAsyncResult *result,
@@ -114,6 +155,8 @@ hangard_manager_iface_init (HangarManagerIface *iface)
   iface->handle_validate_machine_xml = handle_validate_machine_xml;
   iface->handle_lookup_machine = handle_lookup_machine;
   iface->handle_get_host_info = handle_get_host_info;
+  iface->handle_define_pool = handle_define_pool;
+  iface->handle_lookup_pool = handle_lookup_pool;
 }
 
 HangardManager *

@@ -54,6 +54,8 @@ hangard_paths_new (HangardMode  mode,
 
   paths->machines_dir = g_build_filename (paths->config_dir, "machines", NULL);
   paths->autostart_dir = g_build_filename (paths->config_dir, "autostart", NULL);
+  paths->pools_dir = g_build_filename (paths->config_dir, "pools", NULL);
+  paths->pool_autostart_dir = g_build_filename (paths->pools_dir, "autostart", NULL);
   paths->images_dir = g_build_filename (paths->data_dir, "images", NULL);
   paths->vm_runtime_dir = g_build_filename (paths->runtime_dir, "machines", NULL);
 
@@ -86,6 +88,7 @@ hangard_paths_ensure (HangardPaths  *paths,
 
   return ensure_dir (paths->machines_dir, private_mode, error) &&
          ensure_dir (paths->autostart_dir, private_mode, error) &&
+         ensure_dir (paths->pool_autostart_dir, private_mode, error) &&
          ensure_dir (paths->images_dir, shared_mode, error) &&
          ensure_dir (paths->vm_runtime_dir, private_mode, error) &&
          ensure_dir (paths->log_dir, private_mode, error);
@@ -103,6 +106,8 @@ hangard_paths_free (HangardPaths *paths)
   g_free (paths->log_dir);
   g_free (paths->machines_dir);
   g_free (paths->autostart_dir);
+  g_free (paths->pools_dir);
+  g_free (paths->pool_autostart_dir);
   g_free (paths->images_dir);
   g_free (paths->vm_runtime_dir);
   g_free (paths);

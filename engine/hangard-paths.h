@@ -30,6 +30,8 @@ typedef struct {
 
   char       *machines_dir;   /* config_dir/machines: <uuid>.xml definitions */
   char       *autostart_dir;  /* config_dir/autostart: one empty <uuid> file per machine */
+  char       *pools_dir;      /* config_dir/pools: <uuid>.xml pool definitions */
+  char       *pool_autostart_dir; /* config_dir/pools/autostart: one empty <uuid> file per pool */
   char       *images_dir;     /* data_dir/images: the default pool */
   char       *vm_runtime_dir; /* runtime_dir/machines: QMP and serial sockets, pid and state files */
 } HangardPaths;

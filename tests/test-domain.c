@@ -416,6 +416,64 @@ test_parse_disk_bus_from_name (void)
 /* ------------------------------------------------------------------------ */
 
 static void
+test_parse_volume_disks (void)
+{
+  g_autoptr(HangardDomain) domain =
+    parse_devices_ok ("<disk type='volume' device='disk'>"
+                      "<driver name='qemu' type='qcow2'/>"
+                      "<source pool='vmdisk' volume='disk.qcow2'/>"
+                      "<target dev='vda' bus='virtio'/></disk>"
+                      "<disk type='volume' device='cdrom'>"
+                      "<driver name='qemu' type='raw'/>"
+                      "<source pool='default' volume='debian 12, netinst.iso'/>"
+                      "<target dev='sda' bus='sata'/><readonly/></disk>"
+                      "<disk type='volume' device='cdrom'>"
+                      "<source/><target dev='sdb' bus='sata'/></disk>"
+                      "<disk type='file' device='disk'>"
+                      "<driver name='qemu' type='raw'/>"
+                      "<source file='/srv/data.img'/>"
+                      "<target dev='vdb' bus='virtio'/></disk>");
+  g_autofree char *xml = NULL;
+  g_autoptr(HangardDomain) again = NULL;
+  HangardDiskDef *disk;
+
+  g_assert_cmpuint (domain->disks->len, ==, 4);
+
+  disk = disk_at (domain, 0);
+  g_assert_cmpint (disk->device, ==, HANGARD_DISK_DEVICE_DISK);
+  g_assert_cmpint (disk->format, ==, HANGARD_DISK_FORMAT_QCOW2);
+  g_assert_cmpstr (disk->source_pool, ==, "vmdisk");
+  g_assert_cmpstr (disk->source_volume, ==, "disk.qcow2");
+  g_assert_null (disk->source_file);
+  g_assert_false (disk->readonly);
+
+  disk = disk_at (domain, 1);
+  g_assert_cmpint (disk->device, ==, HANGARD_DISK_DEVICE_CDROM);
+  g_assert_cmpint (disk->format, ==, HANGARD_DISK_FORMAT_RAW);
+  g_assert_cmpstr (disk->source_pool, ==, "default");
+  g_assert_cmpstr (disk->source_volume, ==, "debian 12, netinst.iso");
+  g_assert_null (disk->source_file);
+  g_assert_true (disk->readonly);
+
+  /* An empty CD-ROM drive, libvirt's way. */
+  disk = disk_at (domain, 2);
+  g_assert_null (disk->source_pool);
+  g_assert_null (disk->source_volume);
+  g_assert_null (disk->source_file);
+
+  disk = disk_at (domain, 3);
+  g_assert_cmpstr (disk->source_file, ==, "/srv/data.img");
+  g_assert_null (disk->source_pool);
+  g_assert_null (disk->source_volume);
+
+  /* The document keeps the volume, not a path. */
+  xml = hangard_domain_to_xml (domain);
+  g_assert_nonnull (strstr (xml, "<source pool=\"vmdisk\" volume=\"disk.qcow2\"/>"));
+  again = parse_ok (xml);
+  g_assert_cmpstr (disk_at (again, 1)->source_volume, ==, "debian 12, netinst.iso");
+}
+
+static void
 test_generate_uuid (void)
 {
   g_autoptr(HangardDomain) first = parse_file_ok ("minimal.xml");
@@ -634,6 +692,29 @@ test_copy (void)
   copy_xml = hangard_domain_to_xml (copy);
   g_assert_cmpstr (copy_xml, ==, xml);
   g_assert_cmpstr (disk_at (copy, 0)->target_dev, ==, "vda");
+}
+
+static void
+test_copy_volume_disk (void)
+{
+  g_autoptr(HangardDomain) domain =
+    parse_devices_ok ("<disk type='volume' device='disk'>"
+                      "<driver name='qemu' type='qcow2'/>"
+                      "<source pool='vmdisk' volume='disk.qcow2'/>"
+                      "<target dev='vda' bus='virtio'/></disk>");
+  g_autoptr(HangardDomain) copy = hangard_domain_copy (domain);
+  HangardDiskDef *original = disk_at (domain, 0);
+  HangardDiskDef *copied = disk_at (copy, 0);
+
+  g_assert_true (copied->source_pool != original->source_pool);
+  g_assert_true (copied->source_volume != original->source_volume);
+
+  /* The engine fills the resolved path into a copy; the original keeps none. */
+  g_clear_pointer (&domain, hangard_domain_free);
+  copied->source_file = g_strdup ("/data/vmfs/disk.qcow2");
+  g_assert_cmpstr (copied->source_pool, ==, "vmdisk");
+  g_assert_cmpstr (copied->source_volume, ==, "disk.qcow2");
+  g_assert_cmpint (copied->format, ==, HANGARD_DISK_FORMAT_QCOW2);
 }
 
 static void
@@ -1135,8 +1216,8 @@ test_reject_disk (void)
       HANGAR_ERROR_UNSUPPORTED, "type='block'" },
     { "<disk type='network' device='disk'><target dev='vda' bus='virtio'/></disk>",
       HANGAR_ERROR_UNSUPPORTED, "type='network'" },
-    { "<disk type='volume' device='disk'><source pool='default' volume='a'/><target dev='vda'/></disk>",
-      HANGAR_ERROR_UNSUPPORTED, "type='volume'" },
+    { "<disk type='dir' device='disk'><source dir='/srv/files'/><target dev='vda'/></disk>",
+      HANGAR_ERROR_UNSUPPORTED, "type='dir'" },
     { "<disk type='file' device='floppy'><target dev='fda'/></disk>",
       HANGAR_ERROR_UNSUPPORTED, "floppy" },
     { "<disk type='file' device='lun'><target dev='sda'/></disk>",
@@ -1181,6 +1262,59 @@ test_reject_disk (void)
       HANGAR_ERROR_INVALID_XML, "more than once" },
     { "<disk type='file'><driver name='qemu' type='raw'/><source file='/a'/><target dev='vda'/><boot order='0'/></disk>",
       HANGAR_ERROR_INVALID_XML, "order='0'" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_devices_rejected (cases[i].devices, cases[i].code, cases[i].needle);
+}
+
+static void
+test_reject_volume_disk (void)
+{
+  static const struct {
+    const char *devices;
+    HangarError code;
+    const char *needle;
+  } cases[] = {
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source pool='vmdisk'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_XML, "volume" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source volume='disk.qcow2'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_XML, "pool" },
+    { "<disk type='volume' device='cdrom'><driver name='qemu' type='raw'/>"
+      "<source volume='install.iso'/><target dev='sda' bus='sata'/></disk>",
+      HANGAR_ERROR_INVALID_XML, "sda" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source file='/srv/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_XML, "pool" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_XML, "<source pool=" },
+    { "<disk type='volume' device='disk'>"
+      "<source pool='vmdisk' volume='disk.qcow2'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_XML, "never guesses" },
+    { "<disk type='volume' device='cdrom'>"
+      "<source pool='default' volume='install.iso'/><target dev='sda' bus='sata'/></disk>",
+      HANGAR_ERROR_INVALID_XML, "never guesses" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source pool='vmdisk' volume='../../etc/shadow'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "volume name" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source pool='vmdisk' volume='..'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "vda" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source pool='vmdisk' volume='.hidden.qcow2'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "volume name" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source pool='vmdisk' volume=''/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "volume name" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source pool='a/b' volume='disk.qcow2'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "pool name" },
+    { "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source pool='-vmdisk' volume='disk.qcow2'/><target dev='vda' bus='virtio'/></disk>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "pool name" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1402,6 +1536,7 @@ main (int   argc,
   g_test_add_func ("/domain/parse/uuid-forms", test_parse_uuid_forms);
   g_test_add_func ("/domain/parse/paths-with-commas", test_parse_paths_with_commas);
   g_test_add_func ("/domain/parse/disk-bus-from-name", test_parse_disk_bus_from_name);
+  g_test_add_func ("/domain/parse/volume-disks", test_parse_volume_disks);
   g_test_add_func ("/domain/generate/uuid", test_generate_uuid);
   g_test_add_func ("/domain/generate/mac", test_generate_mac);
   g_test_add_func ("/domain/units", test_units);
@@ -1410,6 +1545,7 @@ main (int   argc,
   g_test_add_func ("/domain/xml/indents-unformatted-input", test_xml_indents_unformatted_input);
   g_test_add_func ("/domain/xml/keeps-non-ascii", test_xml_keeps_non_ascii);
   g_test_add_func ("/domain/copy", test_copy);
+  g_test_add_func ("/domain/copy/volume-disk", test_copy_volume_disk);
   g_test_add_func ("/domain/set-title", test_set_title);
   g_test_add_func ("/domain/to-string", test_to_string);
   g_test_add_func ("/domain/name/valid", test_name_valid);
@@ -1432,6 +1568,7 @@ main (int   argc,
   g_test_add_func ("/domain/reject/relative-paths", test_reject_relative_paths);
   g_test_add_func ("/domain/reject/disk-without-format", test_reject_disk_without_format);
   g_test_add_func ("/domain/reject/disk", test_reject_disk);
+  g_test_add_func ("/domain/reject/volume-disk", test_reject_volume_disk);
   g_test_add_func ("/domain/reject/duplicate-target", test_reject_duplicate_target);
   g_test_add_func ("/domain/reject/unknown-element", test_reject_unknown_element);
   g_test_add_func ("/domain/reject/duplicate-element", test_reject_duplicate_element);

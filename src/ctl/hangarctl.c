@@ -36,6 +36,8 @@ static const HangarctlVerbGroup hangarctl_general_verbs = {
 static const HangarctlVerbGroup * const groups[] = {
   &hangarctl_machine_verbs,
   &hangarctl_monitor_verbs,
+  &hangarctl_pool_verbs,
+  &hangarctl_volume_verbs,
   &hangarctl_host_verbs,
   &hangarctl_general_verbs,
   NULL

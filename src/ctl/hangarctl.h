@@ -68,6 +68,8 @@ typedef struct {
 extern const HangarctlVerbGroup hangarctl_machine_verbs;   /* hangarctl-machine.c */
 extern const HangarctlVerbGroup hangarctl_monitor_verbs;   /* hangarctl-monitor.c */
 extern const HangarctlVerbGroup hangarctl_host_verbs;      /* hangarctl-host.c */
+extern const HangarctlVerbGroup hangarctl_pool_verbs;      /* hangarctl-pool.c */
+extern const HangarctlVerbGroup hangarctl_volume_verbs;    /* hangarctl-volume.c */
 
 /* hangarctl-edit.c */
 gboolean hangarctl_edit (HangarctlContext     *ctx,
@@ -138,6 +140,35 @@ gboolean            hangarctl_dict_get_u64         (GVariant          *dict,
                                                     guint64           *value);
 char               *hangarctl_dict_dup_string      (GVariant          *dict,
                                                     const char        *key);
+
+/* hangarctl-pool.c: storage pools and the volumes the engine lists */
+HangarStoragePool  *hangarctl_lookup_pool          (HangarctlContext  *ctx,
+                                                    const char        *name_or_uuid,
+                                                    GError           **error);
+HangarStoragePool  *hangarctl_pool_for_path        (HangarctlContext  *ctx,
+                                                    const char        *object_path,
+                                                    GError           **error);
+GPtrArray          *hangarctl_list_pools           (HangarctlContext  *ctx,
+                                                    GError           **error);
+GPtrArray          *hangarctl_list_volumes         (HangarctlContext  *ctx,
+                                                    const char        *pool_path,
+                                                    GError           **error);
+const char         *hangarctl_pool_name            (HangarStoragePool *pool);
+gboolean            hangarctl_pool_check_active    (HangarStoragePool *pool,
+                                                    GError           **error);
+
+/* hangarctl-progress.c: sizes, and waiting for the engine's jobs */
+double              hangarctl_pretty_capacity      (guint64            bytes,
+                                                    const char       **unit);
+char               *hangarctl_format_capacity      (guint64            bytes);
+gboolean            hangarctl_parse_capacity       (const char        *text,
+                                                    guint64           *bytes,
+                                                    GError           **error);
+gboolean            hangarctl_wait_job             (HangarctlContext  *ctx,
+                                                    const char        *job_path,
+                                                    const char        *label,
+                                                    char             **result_path,
+                                                    GError           **error);
 
 /* hangarctl-xml.c: reading the definitions the engine returns */
 typedef struct {
