@@ -6,6 +6,7 @@
 #include "hangard-machine.h"
 #include "hangard-job.h"
 #include "hangard-manager.h"
+#include "hangard-networks.h"
 #include "hangard-storage.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@ struct _HangardDaemon
   HangardHost              *host;
   HangardManager           *manager;
   HangardStorage           *storage;
+  HangardNetworks          *networks;
   guint                     next_job_id;
 
   GHashTable               *machines;     /* uuid → HangardMachine* (owned) */
@@ -61,10 +63,16 @@ hangard_daemon_get_storage (HangardDaemon *self)
   return self->storage;
 }
 
+HangardNetworks *
+hangard_daemon_get_networks (HangardDaemon *self)
+{
+  return self->networks;
+}
+
 /* ---- Storage shortcuts ---------------------------------------------------- */
 
-/* Checks the current definition of each machine that runs: a running
- * guest's disks are what must not be deleted or changed under it. */
+/* The disks a running QEMU really has: resolved when it started, so a
+ * pool stopped since then does not hide them. */
 const char *
 hangard_daemon_find_running_user (HangardDaemon *self,
                                   const char    *path)
@@ -75,20 +83,10 @@ hangard_daemon_find_running_user (HangardDaemon *self,
   g_hash_table_iter_init (&iter, self->machines);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      HangardMachine *machine = value;
-      g_autoptr(HangardDomain) resolved = NULL;
+      const char * const *disks = hangard_vm_get_disk_paths (hangard_machine_get_vm (value));
 
-      if (!hangard_vm_is_active (hangard_machine_get_vm (machine)))
-        continue;
-      resolved = hangard_storage_resolve_domain (self->storage, hangard_machine_get_domain (machine), NULL);
-      if (resolved == NULL)
-        resolved = hangard_domain_copy (hangard_machine_get_domain (machine));
-      for (guint i = 0; i < resolved->disks->len; i++)
-        {
-          HangardDiskDef *disk = g_ptr_array_index (resolved->disks, i);
-          if (g_strcmp0 (disk->source_file, path) == 0)
-            return hangard_machine_get_name (machine);
-        }
+      if (disks != NULL && g_strv_contains (disks, path))
+        return hangard_machine_get_name (value);
     }
   return NULL;
 }
@@ -593,8 +591,9 @@ hangard_daemon_start (HangardDaemon *self)
   GHashTableIter iter;
   gpointer value;
 
-  /* Pools first: autostarted machines may need their volumes. */
+  /* Pools and networks first: autostarted machines may need them. */
   hangard_storage_autostart (self->storage);
+  hangard_networks_start (self->networks);
 
   g_hash_table_iter_init (&iter, self->machines);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -625,8 +624,11 @@ hangard_daemon_new (GDBusConnection  *connection,
   self->object_manager = g_dbus_object_manager_server_new (HANGARD_DBUS_ROOT);
   self->manager = hangard_manager_new (self);
   self->storage = hangard_storage_new (self);
+  self->networks = hangard_networks_new (self);
 
-  if (!hangard_storage_load (self->storage, error) || !load_definitions (self, error))
+  if (!hangard_storage_load (self->storage, error) ||
+      !hangard_networks_load (self->networks, error) ||
+      !load_definitions (self, error))
     return NULL;
 
   /* The root path is the object manager's own: an object manager cannot
@@ -650,6 +652,7 @@ hangard_daemon_finalize (GObject *object)
 
   g_clear_pointer (&self->machines, g_hash_table_unref);
   g_clear_object (&self->storage);
+  g_clear_object (&self->networks);
   g_clear_pointer (&self->caller_uids, g_hash_table_unref);
   if (self->manager != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));

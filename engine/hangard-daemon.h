@@ -22,6 +22,7 @@ typedef struct _HangardMachine HangardMachine;
 typedef struct _HangardPool HangardPool;
 typedef struct _HangardJob HangardJob;
 typedef struct _HangardStorage HangardStorage;
+typedef struct _HangardNetworks HangardNetworks;
 
 /* The engine: owns the bus connection, the object manager, the host facts,
  * the directories (paths) and the machines. */
@@ -41,6 +42,7 @@ void            hangard_daemon_start             (HangardDaemon          *self);
 GDBusConnection *hangard_daemon_get_connection   (HangardDaemon          *self);
 GDBusObjectManagerServer *hangard_daemon_get_object_manager (HangardDaemon *self);
 HangardStorage *hangard_daemon_get_storage       (HangardDaemon          *self);
+HangardNetworks *hangard_daemon_get_networks     (HangardDaemon          *self);
 HangardPaths   *hangard_daemon_get_paths         (HangardDaemon          *self);
 HangardHost    *hangard_daemon_get_host          (HangardDaemon          *self);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hangard-error.h"
+#include "hangard-network-def.h"
 #include "hangard-pool-def.h"
 #include "hangard-xml.h"
 
@@ -130,11 +131,46 @@ disk_def_copy (gconstpointer data,
 }
 
 static void
+port_forward_free (HangardPortForward *forward)
+{
+  if (forward == NULL)
+    return;
+  g_free (forward->protocol);
+  g_free (forward->host_address);
+  g_free (forward);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HangardPortForward, port_forward_free)
+
+static gpointer
+port_forward_copy (gconstpointer data,
+                   gpointer      user_data G_GNUC_UNUSED)
+{
+  const HangardPortForward *forward = data;
+  HangardPortForward *copy = g_memdup2 (forward, sizeof *forward);
+
+  copy->protocol = g_strdup (forward->protocol);
+  copy->host_address = g_strdup (forward->host_address);
+  return copy;
+}
+
+static HangardNicDef *
+nic_def_new (void)
+{
+  HangardNicDef *nic = g_new0 (HangardNicDef, 1);
+
+  nic->port_forwards = g_ptr_array_new_with_free_func ((GDestroyNotify) port_forward_free);
+  return nic;
+}
+
+static void
 nic_def_free (HangardNicDef *nic)
 {
   if (nic == NULL)
     return;
   g_free (nic->mac);
+  g_free (nic->source);
+  g_clear_pointer (&nic->port_forwards, g_ptr_array_unref);
   g_free (nic);
 }
 
@@ -148,6 +184,9 @@ nic_def_copy (gconstpointer data,
   HangardNicDef *copy = g_memdup2 (nic, sizeof *nic);
 
   copy->mac = g_strdup (nic->mac);
+  copy->source = g_strdup (nic->source);
+  copy->port_forwards = g_ptr_array_copy (nic->port_forwards, port_forward_copy, NULL);
+  g_ptr_array_set_free_func (copy->port_forwards, (GDestroyNotify) port_forward_free);
   return copy;
 }
 
@@ -205,6 +244,7 @@ typedef struct {
   GHashTable    *boot_orders;        /* GUINT_TO_POINTER (order) → device label (owned) */
   GHashTable    *target_devs;        /* set of target dev names */
   GHashTable    *macs;               /* set of lower-case MAC addresses */
+  GHashTable    *host_ports;         /* set of "tcp:2222": forwarded host ports */
   GPtrArray     *interfaces_without_mac; /* <interface> xmlNode* */
   GPtrArray     *nics_without_mac;       /* their HangardNicDef*, not owned */
 } DomainParser;
@@ -215,6 +255,7 @@ domain_parser_clear (DomainParser *parser)
   g_clear_pointer (&parser->boot_orders, g_hash_table_unref);
   g_clear_pointer (&parser->target_devs, g_hash_table_unref);
   g_clear_pointer (&parser->macs, g_hash_table_unref);
+  g_clear_pointer (&parser->host_ports, g_hash_table_unref);
   g_clear_pointer (&parser->interfaces_without_mac, g_ptr_array_unref);
   g_clear_pointer (&parser->nics_without_mac, g_ptr_array_unref);
 }
@@ -1637,28 +1678,21 @@ parse_disk (DomainParser  *parser,
 
 static const HangardXmlChildRule interface_children[] = {
   HANGARD_XML_CHILD_ONCE ("mac"),
+  HANGARD_XML_CHILD_ONCE ("source"),
+  HANGARD_XML_CHILD_ONCE ("target"),
   HANGARD_XML_CHILD_ONCE ("model"),
+  HANGARD_XML_CHILD_ONCE ("backend"),
+  HANGARD_XML_CHILD_MANY ("portForward"),
   HANGARD_XML_CHILD_ONCE ("boot"),
   HANGARD_XML_CHILD_ONCE ("address"),
   HANGARD_XML_CHILD_ONCE ("alias"),
   HANGARD_XML_CHILD_RULES_END
 };
 
-/* "52:54:00:AB:cd:ef" → "52:54:00:ab:cd:ef"; NULL when it is not six
- * colon-separated hex pairs. */
-static char *
-normalize_mac (const char *text)
-{
-  if (strlen (text) != 17)
-    return NULL;
-
-  for (gsize i = 0; i < 17; i++)
-    {
-      if (i % 3 == 2 ? text[i] != ':' : !g_ascii_isxdigit (text[i]))
-        return NULL;
-    }
-  return g_ascii_strdown (text, -1);
-}
+static const HangardXmlChildRule port_forward_children[] = {
+  HANGARD_XML_CHILD_MANY ("range"),
+  HANGARD_XML_CHILD_RULES_END
+};
 
 static gboolean
 parse_nic_mac (DomainParser   *parser,
@@ -1668,7 +1702,6 @@ parse_nic_mac (DomainParser   *parser,
 {
   xmlNode *mac = hangard_xml_find_child (interface, "mac");
   g_autofree char *address = NULL;
-  g_autofree char *shown = NULL;
   g_autofree char *normalized = NULL;
 
   if (mac == NULL)
@@ -1684,28 +1717,14 @@ parse_nic_mac (DomainParser   *parser,
       return FALSE;
     }
 
-  shown = hangard_xml_describe_for_message (address);
-  normalized = normalize_mac (address);
+  normalized = hangard_xml_parse_unicast_mac (address, HANGAR_ERROR_INVALID_XML, error);
   if (normalized == NULL)
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                   "Invalid MAC address '%s': expected six hexadecimal pairs such "
-                   "as 52:54:00:12:34:56", shown);
-      return FALSE;
-    }
-
-  /* The low bit of the first octet marks group addresses: a NIC with one
-   * would not receive its own traffic. */
-  if (g_ascii_xdigit_value (normalized[1]) & 1)
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
-                   "Invalid MAC address '%s': it is a multicast address; a network "
-                   "card needs a unicast one (even first byte)", shown);
-      return FALSE;
-    }
+    return FALSE;
 
   if (g_hash_table_contains (parser->macs, normalized))
     {
+      g_autofree char *shown = hangard_xml_describe_for_message (address);
+
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
                    "Two network interfaces have the same MAC address '%s'", shown);
       return FALSE;
@@ -1747,6 +1766,357 @@ parse_nic_model (xmlNode        *interface,
   return TRUE;
 }
 
+/* <source portgroup='...'> picks one of a network's port groups, which
+ * Hangar's networks do not have. portid and bridge are what libvirt shows
+ * of a running machine, and are ignored. */
+static gboolean
+check_network_source (xmlNode     *source,
+                      const char  *network,
+                      GError     **error)
+{
+  g_autofree char *portgroup = hangard_xml_get_attribute (source, "portgroup");
+
+  if (portgroup != NULL)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                           "Unsupported <source portgroup='...'> in <interface>: Hangar's "
+                           "networks have no port groups");
+      return FALSE;
+    }
+  return hangard_xml_check_name (network, "network", HANGARD_DOMAIN_MAX_NAME_LEN, TRUE, error);
+}
+
+static gboolean
+set_missing_source_error (HangardNicType   type,
+                          GError         **error)
+{
+  if (type == HANGARD_NIC_TYPE_NETWORK)
+    g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                         "<interface type='network'> needs the virtual network it joins: "
+                         "<source network='default'/>");
+  else
+    g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                         "<interface type='bridge'> needs the host bridge it joins: "
+                         "<source bridge='br0'/>");
+  return FALSE;
+}
+
+/* <source network='default'/> or <source bridge='br0'/>. */
+static gboolean
+parse_nic_source (xmlNode        *interface,
+                  HangardNicDef  *nic,
+                  GError        **error)
+{
+  xmlNode *source = hangard_xml_find_child (interface, "source");
+  g_autofree char *name = NULL;
+
+  if (nic->type == HANGARD_NIC_TYPE_USER)
+    {
+      if (source == NULL)
+        return TRUE;
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                           "Unsupported <source> in <interface type='user'>: user-mode "
+                           "networking has no source; use type='network' or type='bridge' "
+                           "to join a network");
+      return FALSE;
+    }
+
+  if (source != NULL)
+    name = hangard_xml_get_attribute (source, nic->type == HANGARD_NIC_TYPE_NETWORK
+                                              ? "network" : "bridge");
+  if (name == NULL)
+    return set_missing_source_error (nic->type, error);
+
+  if (!hangard_xml_check_children (source, hangard_xml_no_children, error))
+    return FALSE;
+  if (nic->type == HANGARD_NIC_TYPE_NETWORK
+      ? !check_network_source (source, name, error)
+      : !hangard_ifname_is_valid (name, error))
+    return FALSE;
+
+  nic->source = g_steal_pointer (&name);
+  return TRUE;
+}
+
+/* <target dev='vnet0'/> is what libvirt named the tap; Hangar names its
+ * own, so the name is kept in the document and otherwise ignored. */
+static gboolean
+check_nic_target (xmlNode  *interface,
+                  GError  **error)
+{
+  static const HangardXmlEnumValue managed_values[] = {
+    { "yes", TRUE }, { "no", HANGARD_XML_ENUM_UNSUPPORTED }, HANGARD_XML_ENUM_VALUES_END
+  };
+  xmlNode *target = hangard_xml_find_child (interface, "target");
+  int managed;
+
+  if (target == NULL)
+    return TRUE;
+
+  return hangard_xml_check_children (target, hangard_xml_no_children, error) &&
+         hangard_xml_parse_enum_attribute (target, "managed", managed_values,
+                                           HANGARD_XML_UNKNOWN_IS_INVALID, TRUE,
+                                           "Hangar creates the tap device of an interface "
+                                           "itself", &managed, error);
+}
+
+/* <backend type='default'/>: QEMU's own user-mode stack. passt behaves
+ * differently (its own process, its own address handling). */
+static gboolean
+check_nic_backend (xmlNode  *interface,
+                   GError  **error)
+{
+  static const HangardXmlEnumValue types[] = {
+    { "default", 0 }, { "passt", HANGARD_XML_ENUM_UNSUPPORTED }, HANGARD_XML_ENUM_VALUES_END
+  };
+  static const char *const device_attributes[] = { "tap", "vhost", "logFile" };
+  xmlNode *backend = hangard_xml_find_child (interface, "backend");
+  int type;
+
+  if (backend == NULL)
+    return TRUE;
+
+  if (!hangard_xml_check_children (backend, hangard_xml_no_children, error) ||
+      !hangard_xml_parse_enum_attribute (backend, "type", types,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID, 0,
+                                         "Hangar runs user-mode networking inside QEMU "
+                                         "(type='default')", &type, error))
+    return FALSE;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (device_attributes); i++)
+    {
+      g_autofree char *value = hangard_xml_get_attribute (backend, device_attributes[i]);
+
+      if (value != NULL)
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                       "Unsupported <backend %s='...'> in <interface>: Hangar opens the "
+                       "devices an interface needs itself", device_attributes[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* A port number attribute of <range>; `required` or else 0 when absent. */
+static gboolean
+parse_port_attribute (xmlNode     *range,
+                      const char  *attribute,
+                      gboolean     required,
+                      guint       *out,
+                      GError     **error)
+{
+  g_autofree char *text = hangard_xml_get_attribute (range, attribute);
+  g_autofree char *shown = NULL;
+  guint64 port;
+
+  *out = 0;
+  if (text == NULL && !required)
+    return TRUE;
+
+  if (text == NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "<range> in <portForward> needs a %s attribute: the host port, e.g. "
+                   "<range start='2222' to='22'/>", attribute);
+      return FALSE;
+    }
+
+  if (!parse_decimal (text, 65535, &port) || port == 0)
+    {
+      shown = hangard_xml_describe_for_message (text);
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "Invalid <range %s='%s'> in <portForward>: expected a port number "
+                   "from 1 to 65535", attribute, shown);
+      return FALSE;
+    }
+
+  *out = (guint) port;
+  return TRUE;
+}
+
+static gboolean
+check_single_port_range (xmlNode  *range,
+                         GError  **error)
+{
+  static const char *const range_attributes[] = { "end", "exclude" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (range_attributes); i++)
+    {
+      g_autofree char *value = hangard_xml_get_attribute (range, range_attributes[i]);
+
+      if (value != NULL)
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                       "Unsupported <range %s='...'> in <portForward>: Hangar forwards "
+                       "single ports; write one <portForward> for each", range_attributes[i]);
+          return FALSE;
+        }
+    }
+  return hangard_xml_check_children (range, hangard_xml_no_children, error);
+}
+
+static guint
+count_children_named (xmlNode    *parent,
+                      const char *name)
+{
+  guint count = 0;
+
+  HANGARD_XML_FOR_EACH_CHILD_ELEMENT (child, parent)
+    {
+      if (hangard_xml_is_element_named (child, name))
+        count++;
+    }
+  return count;
+}
+
+/* <range start='HOSTPORT' to='GUESTPORT'/>: one per <portForward>. */
+static gboolean
+parse_port_forward_range (xmlNode             *port_forward,
+                          HangardPortForward  *forward,
+                          GError             **error)
+{
+  xmlNode *range = hangard_xml_find_child (port_forward, "range");
+
+  if (range == NULL)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                           "<portForward> needs a <range start='HOSTPORT' to='GUESTPORT'/>");
+      return FALSE;
+    }
+  if (count_children_named (port_forward, "range") > 1)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                           "Unsupported second <range> in <portForward>: Hangar forwards "
+                           "one port per <portForward>; write one for each");
+      return FALSE;
+    }
+
+  if (!check_single_port_range (range, error) ||
+      !parse_port_attribute (range, "start", TRUE, &forward->host_port, error) ||
+      !parse_port_attribute (range, "to", FALSE, &forward->guest_port, error))
+    return FALSE;
+
+  /* As in libvirt: without `to`, the guest port is the host port. */
+  if (forward->guest_port == 0)
+    forward->guest_port = forward->host_port;
+  return TRUE;
+}
+
+/* address='127.0.0.1': the host address QEMU listens on; all when absent. */
+static gboolean
+parse_port_forward_address (xmlNode             *port_forward,
+                            HangardPortForward  *forward,
+                            GError             **error)
+{
+  g_autofree char *address = hangard_xml_get_attribute (port_forward, "address");
+  g_autofree char *dev = hangard_xml_get_attribute (port_forward, "dev");
+  g_autofree char *shown = NULL;
+
+  if (dev != NULL)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                           "Unsupported <portForward dev='...'>: Hangar listens on a host "
+                           "address (address='...'), not on a device");
+      return FALSE;
+    }
+  if (address == NULL)
+    return TRUE;
+
+  shown = hangard_xml_describe_for_message (address);
+  if (strchr (address, ':') != NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                   "Unsupported <portForward address='%s'>: Hangar forwards ports from "
+                   "IPv4 host addresses", shown);
+      return FALSE;
+    }
+  if (!hangard_ipv4_parse (address, NULL))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "Invalid <portForward address='%s'>: expected an IPv4 address such "
+                   "as 127.0.0.1", shown);
+      return FALSE;
+    }
+
+  forward->host_address = g_steal_pointer (&address);
+  return TRUE;
+}
+
+/* Two forwards of one host port could not both listen. */
+static gboolean
+claim_host_port (DomainParser        *parser,
+                 HangardPortForward  *forward,
+                 GError             **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s:%u", forward->protocol, forward->host_port);
+
+  if (g_hash_table_contains (parser->host_ports, key))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "Host port %u (%s) is forwarded twice", forward->host_port,
+                   forward->protocol);
+      return FALSE;
+    }
+  g_hash_table_add (parser->host_ports, g_steal_pointer (&key));
+  return TRUE;
+}
+
+static gboolean
+parse_port_forward (DomainParser   *parser,
+                    xmlNode        *node,
+                    HangardNicDef  *nic,
+                    GError        **error)
+{
+  static const HangardXmlEnumValue protocols[] = {
+    { "tcp", 0 }, { "udp", 1 }, HANGARD_XML_ENUM_VALUES_END
+  };
+  g_autoptr(HangardPortForward) forward = g_new0 (HangardPortForward, 1);
+  int protocol;
+
+  if (!hangard_xml_parse_enum_attribute (node, "proto", protocols,
+                                         HANGARD_XML_UNKNOWN_IS_INVALID,
+                                         HANGARD_XML_ATTRIBUTE_REQUIRED, NULL,
+                                         &protocol, error) ||
+      !hangard_xml_check_children (node, port_forward_children, error))
+    return FALSE;
+
+  forward->protocol = g_strdup (protocols[protocol].name);
+  if (!parse_port_forward_address (node, forward, error) ||
+      !parse_port_forward_range (node, forward, error) ||
+      !claim_host_port (parser, forward, error))
+    return FALSE;
+
+  g_ptr_array_add (nic->port_forwards, g_steal_pointer (&forward));
+  return TRUE;
+}
+
+static gboolean
+parse_nic_port_forwards (DomainParser   *parser,
+                         xmlNode        *interface,
+                         HangardNicDef  *nic,
+                         GError        **error)
+{
+  HANGARD_XML_FOR_EACH_CHILD_ELEMENT (child, interface)
+    {
+      if (!hangard_xml_is_element_named (child, "portForward"))
+        continue;
+
+      if (nic->type != HANGARD_NIC_TYPE_USER)
+        {
+          g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                               "Unsupported <portForward> in an interface of type "
+                               "'network' or 'bridge': port forwarding is for user-mode "
+                               "interfaces (type='user'); a guest on a network is reached "
+                               "at its own address");
+          return FALSE;
+        }
+      if (!parse_port_forward (parser, child, nic, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_interface (DomainParser  *parser,
                  xmlNode       *node,
@@ -1754,7 +2124,7 @@ parse_interface (DomainParser  *parser,
 {
   static const HangardXmlEnumValue types[] = {
     { "user", HANGARD_NIC_TYPE_USER },
-    { "network", HANGARD_XML_ENUM_UNSUPPORTED }, { "bridge", HANGARD_XML_ENUM_UNSUPPORTED },
+    { "network", HANGARD_NIC_TYPE_NETWORK }, { "bridge", HANGARD_NIC_TYPE_BRIDGE },
     { "direct", HANGARD_XML_ENUM_UNSUPPORTED }, { "ethernet", HANGARD_XML_ENUM_UNSUPPORTED },
     { "vhostuser", HANGARD_XML_ENUM_UNSUPPORTED }, { "server", HANGARD_XML_ENUM_UNSUPPORTED },
     { "client", HANGARD_XML_ENUM_UNSUPPORTED }, { "mcast", HANGARD_XML_ENUM_UNSUPPORTED },
@@ -1763,21 +2133,26 @@ parse_interface (DomainParser  *parser,
     { "null", HANGARD_XML_ENUM_UNSUPPORTED }, { "vds", HANGARD_XML_ENUM_UNSUPPORTED },
     HANGARD_XML_ENUM_VALUES_END
   };
-  g_autoptr(HangardNicDef) nic = g_new0 (HangardNicDef, 1);
+  g_autoptr(HangardNicDef) nic = nic_def_new ();
   g_autofree char *label = NULL;
   int type;
 
   if (!hangard_xml_parse_enum_attribute (node, "type", types, HANGARD_XML_UNKNOWN_IS_INVALID,
                                          HANGARD_XML_ATTRIBUTE_REQUIRED,
-                                         "Hangar offers user-mode networking (type='user'); other "
-                                          "network types come with virtual networks",
+                                         "Hangar offers user-mode networking (type='user'), "
+                                         "virtual networks (type='network') and host "
+                                         "bridges (type='bridge')",
                                          &type, error) ||
       !hangard_xml_check_children (node, interface_children, error))
     return FALSE;
 
   nic->type = type;
   if (!parse_nic_mac (parser, node, nic, error) ||
-      !parse_nic_model (node, nic, error))
+      !parse_nic_model (node, nic, error) ||
+      !parse_nic_source (node, nic, error) ||
+      !check_nic_target (node, error) ||
+      !check_nic_backend (node, error) ||
+      !parse_nic_port_forwards (parser, node, nic, error))
     return FALSE;
 
   label = nic->mac != NULL
@@ -2241,6 +2616,7 @@ parse_domain (HangardDomain  *domain,
     .boot_orders = g_hash_table_new_full (NULL, NULL, NULL, g_free),
     .target_devs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL),
     .macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL),
+    .host_ports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL),
     .interfaces_without_mac = g_ptr_array_new (),
     .nics_without_mac = g_ptr_array_new (),
   };

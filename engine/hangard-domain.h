@@ -74,13 +74,26 @@ typedef enum {
 
 typedef enum {
   HANGARD_NIC_TYPE_USER,            /* <interface type='user'>: QEMU user-mode networking */
+  HANGARD_NIC_TYPE_NETWORK,         /* <interface type='network'><source network='NAME'/> */
+  HANGARD_NIC_TYPE_BRIDGE,          /* <interface type='bridge'><source bridge='br0'/> */
 } HangardNicType;
+
+/* <portForward proto='tcp' address='127.0.0.1'><range start='2222' to='22'/></portForward>
+ * on a user interface: host port `host_port` forwards to the guest's `guest_port`. */
+typedef struct {
+  char  *protocol;                  /* "tcp" or "udp" */
+  char  *host_address;              /* NULL: all host addresses */
+  guint  host_port;                 /* 1..65535 */
+  guint  guest_port;                /* 1..65535 */
+} HangardPortForward;
 
 typedef struct {
   HangardNicType  type;
   HangardNicModel model;            /* default virtio */
   char           *mac;              /* "52:54:00:xx:xx:xx", lower case; generated when absent */
   guint           boot_order;
+  char           *source;           /* network or bridge name; NULL for user */
+  GPtrArray      *port_forwards;    /* HangardPortForward*, user only; never NULL */
 } HangardNicDef;
 
 typedef enum {

@@ -3,6 +3,7 @@
 
 #include "hangard-machine.h"
 #include "hangard-error.h"
+#include "hangard-networks.h"
 #include "hangard-storage.h"
 
 #include <errno.h>
@@ -76,6 +77,14 @@ on_vm_changed (HangardVm      *vm,
 
 /* ---- Lifecycle ------------------------------------------------------------ */
 
+static void
+close_taps (GArray *tap_fds)
+{
+  for (guint i = 0; tap_fds && i < tap_fds->len; i++)
+    if (g_array_index (tap_fds, int, i) >= 0)
+      close (g_array_index (tap_fds, int, i));
+}
+
 void
 hangard_machine_start_async (HangardMachine      *self,
                              GCancellable        *cancellable,
@@ -84,16 +93,30 @@ hangard_machine_start_async (HangardMachine      *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HangardDomain) resolved = NULL;
+  g_autoptr(GArray) tap_fds = NULL;
+  g_autoptr(GPtrArray) tap_names = NULL;
 
-  /* Pool volumes become file paths for this run. */
+  if (hangard_vm_is_active (self->vm))
+    {
+      /* Before opening taps for a second QEMU that will not come. */
+      hangard_vm_start_async (self->vm, self->domain, hangard_daemon_get_host (self->daemon),
+                              NULL, NULL, cancellable, callback, user_data);
+      return;
+    }
+
+  /* Pool volumes become file paths, network interfaces taps, for this run. */
   resolved = hangard_storage_resolve_domain (hangard_daemon_get_storage (self->daemon), self->domain, &error);
-  if (resolved == NULL)
+  if (resolved != NULL)
+    tap_fds = hangard_networks_open_taps (hangard_daemon_get_networks (self->daemon), resolved, &tap_names, &error);
+  if (tap_fds == NULL)
     {
       g_task_report_error (self->vm, callback, user_data, hangard_machine_start_async, g_steal_pointer (&error));
       return;
     }
   hangard_vm_start_async (self->vm, resolved, hangard_daemon_get_host (self->daemon),
-                          cancellable, callback, user_data);
+                          tap_fds, tap_names, cancellable, callback, user_data);
+  /* QEMU has its own copies now (or failed to start): ours go. */
+  close_taps (tap_fds);
 }
 
 static void
@@ -400,6 +423,67 @@ handle_get_stats (HangarMachine         *iface,
   return TRUE;
 }
 
+static const char *
+nic_type_to_string (HangardNicType type)
+{
+  switch (type)
+    {
+    case HANGARD_NIC_TYPE_NETWORK: return "network";
+    case HANGARD_NIC_TYPE_BRIDGE:  return "bridge";
+    case HANGARD_NIC_TYPE_USER:
+    default:                       return "user";
+    }
+}
+
+/* The address dnsmasq of the NIC's Hangar network leased to its MAC. */
+static char *
+lookup_nic_address (HangardMachine *self,
+                    HangardNicDef  *nic)
+{
+  HangardNetwork *network;
+
+  if (nic->type != HANGARD_NIC_TYPE_NETWORK)
+    return NULL;
+  network = hangard_networks_lookup (hangard_daemon_get_networks (self->daemon), nic->source, NULL);
+  return network ? hangard_network_lookup_lease (network, nic->mac) : NULL;
+}
+
+static GVariant *
+describe_nic (HangardMachine *self,
+              HangardNicDef  *nic,
+              guint           index)
+{
+  GVariantBuilder builder;
+  const char *device = hangard_vm_get_tap_name (self->vm, index);
+  g_autofree char *ip = lookup_nic_address (self, nic);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "type", g_variant_new_string (nic_type_to_string (nic->type)));
+  g_variant_builder_add (&builder, "{sv}", "source", g_variant_new_string (nic->source ? nic->source : ""));
+  g_variant_builder_add (&builder, "{sv}", "model", g_variant_new_string (hangard_nic_model_to_string (nic->model)));
+  g_variant_builder_add (&builder, "{sv}", "mac", g_variant_new_string (nic->mac));
+  g_variant_builder_add (&builder, "{sv}", "device", g_variant_new_string (device ? device : ""));
+  g_variant_builder_add (&builder, "{sv}", "ip", g_variant_new_string (ip ? ip : ""));
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+handle_get_interfaces (HangarMachine         *iface,
+                       GDBusMethodInvocation *invocation)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  GVariantBuilder builder;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < self->domain->nics->len; i++)
+    g_variant_builder_add_value (&builder, describe_nic (self, g_ptr_array_index (self->domain->nics, i), i));
+  hangar_machine_complete_get_interfaces (iface, invocation, g_variant_builder_end (&builder));
+  return TRUE;
+}
+
 /* ---- Object --------------------------------------------------------------- */
 
 static void
@@ -419,6 +503,7 @@ hangard_machine_iface_init (HangarMachineIface *iface)
   iface->handle_get_console_log = handle_get_console_log;
   iface->handle_get_qemu_log = handle_get_qemu_log;
   iface->handle_get_stats = handle_get_stats;
+  iface->handle_get_interfaces = handle_get_interfaces;
 }
 
 static char *

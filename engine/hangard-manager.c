@@ -5,6 +5,8 @@
 #include "hangard-error.h"
 #include "hangard-machine.h"
 #include "hangard-storage.h"
+#include "hangard-host-net.h"
+#include "hangard-networks.h"
 
 struct _HangardManager
 {
@@ -118,6 +120,100 @@ handle_lookup_pool (HangarManager         *iface,
   return TRUE;
 }
 
+static gboolean
+handle_define_network (HangarManager         *iface,
+                       GDBusMethodInvocation *invocation,
+                       const char            *xml)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+  HangardNetwork *network;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  network = hangard_networks_define (hangard_daemon_get_networks (self->daemon), xml, &error);
+  if (network == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_define_network (iface, invocation, hangard_network_get_object_path (network));
+  return TRUE;
+}
+
+static gboolean
+handle_lookup_network (HangarManager         *iface,
+                       GDBusMethodInvocation *invocation,
+                       const char            *name_or_uuid)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+  HangardNetwork *network;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  network = hangard_networks_lookup (hangard_daemon_get_networks (self->daemon), name_or_uuid, &error);
+  if (network == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_lookup_network (iface, invocation, hangard_network_get_object_path (network));
+  return TRUE;
+}
+
+/* The host's own interfaces are changed only by a system engine (root). */
+static gboolean
+check_system_mode (HangardManager  *self,
+                   GError         **error)
+{
+  if (hangard_daemon_get_paths (self->daemon)->mode == HANGARD_MODE_SYSTEM)
+    return TRUE;
+  g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+               "Bridging host interfaces needs the system engine");
+  return FALSE;
+}
+
+static gboolean
+handle_bridge_interface (HangarManager         *iface,
+                         GDBusMethodInvocation *invocation,
+                         const char            *device,
+                         const char            *bridge)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  if (!check_system_mode (self, &error) ||
+      !hangard_ifname_is_valid (device, &error) ||
+      !hangard_ifname_is_valid (bridge, &error) ||
+      !hangard_host_net_bridge_interface (device, bridge, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_bridge_interface (iface, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_unbridge_interface (HangarManager         *iface,
+                           GDBusMethodInvocation *invocation,
+                           const char            *bridge)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  if (!check_system_mode (self, &error) ||
+      !hangard_ifname_is_valid (bridge, &error) ||
+      !hangard_host_net_unbridge_interface (bridge, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_manager_complete_unbridge_interface (iface, invocation);
+  return TRUE;
+}
+
 static void
 on_host_info (GObject      *source,
               GAsyncResult *result,
@@ -157,6 +253,10 @@ hangard_manager_iface_init (HangarManagerIface *iface)
   iface->handle_get_host_info = handle_get_host_info;
   iface->handle_define_pool = handle_define_pool;
   iface->handle_lookup_pool = handle_lookup_pool;
+  iface->handle_define_network = handle_define_network;
+  iface->handle_lookup_network = handle_lookup_network;
+  iface->handle_bridge_interface = handle_bridge_interface;
+  iface->handle_unbridge_interface = handle_unbridge_interface;
 }
 
 HangardManager *

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hangard-error.h"
+#include "hangard-network-def.h"
 
 /* The AHCI controller QEMU's ich9-ahci provides has six ports (sata0.0..5). */
 #define SATA_PORTS 6
@@ -687,8 +688,94 @@ nic_device_model (HangardNicModel model)
     }
 }
 
-/* User-mode networking only: the guest reaches out through QEMU's own
- * NAT, no host port is ever listened on (no hostfwd). */
+/* The fd number NIC `index`'s tap has in QEMU, or -1 for none. */
+static int
+nic_tap_fd (const HangardQemuRun *run,
+            guint                 index)
+{
+  if (run->nic_fds == NULL || index >= run->n_nic_fds || run->nic_fds[index] < 0)
+    return -1;
+  return run->nic_fds[index];
+}
+
+/* ",hostfwd=tcp:127.0.0.1:2222-:22": an empty guest address is the guest's
+ * first DHCP address, an empty host address every host address. The parts
+ * are checked again here since they land unescaped in an option list. */
+static gboolean
+append_hostfwd (GString                   *netdev,
+                const HangardPortForward  *forward,
+                guint                      index,
+                GError                   **error)
+{
+  const char *protocol = forward->protocol != NULL ? forward->protocol : "";
+  const char *address = forward->host_address != NULL ? forward->host_address : "";
+
+  if ((strcmp (protocol, "tcp") != 0 && strcmp (protocol, "udp") != 0) ||
+      (forward->host_address != NULL && !hangard_ipv4_parse (forward->host_address, NULL)) ||
+      forward->host_port == 0 || forward->host_port > 65535 ||
+      forward->guest_port == 0 || forward->guest_port > 65535)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
+                   "Invalid port forward on network interface %u", index);
+      return FALSE;
+    }
+
+  g_string_append_printf (netdev, ",hostfwd=%s:%s:%u-:%u",
+                          protocol, address, forward->host_port, forward->guest_port);
+  return TRUE;
+}
+
+/* QEMU's own NAT; host ports are listened on only where the definition
+ * forwards them. */
+static char *
+build_user_netdev (const HangardNicDef  *nic,
+                   guint                 index,
+                   GError              **error)
+{
+  g_autoptr(GString) netdev = g_string_new (NULL);
+
+  g_string_printf (netdev, "user,id=net%u", index);
+  for (guint i = 0; nic->port_forwards != NULL && i < nic->port_forwards->len; i++)
+    {
+      if (!append_hostfwd (netdev, g_ptr_array_index (nic->port_forwards, i), index, error))
+        return NULL;
+    }
+  return g_string_free (g_steal_pointer (&netdev), FALSE);
+}
+
+/* A NIC with a tap from the engine (opened with IFF_VNET_HDR, which QEMU
+ * detects on the fd) uses it whatever its type; network and bridge NICs
+ * always get one. */
+static gboolean
+add_netdev (ArgvBuilder          *b,
+            const HangardNicDef  *nic,
+            guint                 index,
+            GError              **error)
+{
+  int fd = nic_tap_fd (b->run, index);
+  char *netdev;
+
+  if (fd >= 0)
+    {
+      add_args_take (b, "-netdev",
+                     g_strdup_printf ("tap,id=net%u,fd=%d,vhost=off", index, fd));
+      return TRUE;
+    }
+
+  if (nic->type != HANGARD_NIC_TYPE_USER)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                   "internal: no tap for interface %u", index);
+      return FALSE;
+    }
+
+  netdev = build_user_netdev (nic, index, error);
+  if (netdev == NULL)
+    return FALSE;
+  add_args_take (b, "-netdev", netdev);
+  return TRUE;
+}
+
 static gboolean
 add_nics (ArgvBuilder *b,
           GError     **error)
@@ -701,10 +788,10 @@ add_nics (ArgvBuilder *b,
       const char *model = nic_device_model (nic->model);
       g_autoptr(GString) device = NULL;
 
-      if (nic->type != HANGARD_NIC_TYPE_USER || model == NULL)
+      if (model == NULL)
         {
           g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
-                       "Unsupported type or model for network interface %u", i);
+                       "Unsupported model for network interface %u", i);
           return FALSE;
         }
       if (!is_valid_mac (nic->mac))
@@ -714,7 +801,8 @@ add_nics (ArgvBuilder *b,
           return FALSE;
         }
 
-      add_args_take (b, "-netdev", g_strdup_printf ("user,id=net%u", i));
+      if (!add_netdev (b, nic, i, error))
+        return FALSE;
       device = g_string_new (NULL);
       g_string_printf (device, "%s,netdev=net%u,mac=%s,id=nic%u", model, i, nic->mac, i);
       if (!append_bootindex (b, device, nic->boot_order, error))

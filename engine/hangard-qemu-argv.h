@@ -15,6 +15,10 @@ typedef struct {
   int         serial_fd;          /* listening unix socket for the serial console, or -1 */
   const char *serial_log_path;    /* everything the guest writes to its serial port goes here */
   const char *pid_file;           /* -pidfile */
+  const int  *nic_fds;            /* per NIC of the domain, in order: the fd number of its
+                                     tap in QEMU (-netdev tap,fd=N), or -1 (user networking);
+                                     NULL when every NIC is user-mode */
+  guint       n_nic_fds;
 } HangardQemuRun;
 
 /* Builds QEMU's argv (argv[0] = qemu_binary) for `domain`.

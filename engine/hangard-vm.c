@@ -23,6 +23,8 @@
 /* The fd numbers QEMU inherits its listening sockets at. */
 #define QMP_CHILD_FD 3
 #define SERIAL_CHILD_FD 4
+/* Taps follow: NIC i is at FIRST_TAP_CHILD_FD + i. */
+#define FIRST_TAP_CHILD_FD 5
 /* How much of QEMU's log a failed start quotes. */
 #define START_ERROR_LOG_BYTES 2048
 
@@ -47,6 +49,9 @@ struct _HangardVm
   guint           pidfd_watch;
   char           *accelerator;
   guint64         start_time;
+
+  GStrv           tap_names;         /* per NIC, "" for user networking */
+  GStrv           disk_paths;        /* the running QEMU's disk files */
 
   HangardQmp     *qmp;
   GTask          *start_task;        /* pending Start, completed once */
@@ -497,10 +502,58 @@ child_setup (gpointer user_data)
   setsid ();
 }
 
+static void
+set_tap_names (HangardVm *self,
+               GPtrArray *names)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; names && i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      g_strv_builder_add (builder, name ? name : "");
+    }
+  g_strfreev (self->tap_names);
+  self->tap_names = g_strv_builder_end (builder);
+}
+
+static void
+set_disk_paths (HangardVm     *self,
+                HangardDomain *domain)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; i < domain->disks->len; i++)
+    {
+      HangardDiskDef *disk = g_ptr_array_index (domain->disks, i);
+      if (disk->source_file != NULL)
+        g_strv_builder_add (builder, disk->source_file);
+    }
+  g_strfreev (self->disk_paths);
+  self->disk_paths = g_strv_builder_end (builder);
+}
+
+const char * const *
+hangard_vm_get_disk_paths (HangardVm *self)
+{
+  return self->pid != 0 ? (const char * const *) self->disk_paths : NULL;
+}
+
+const char *
+hangard_vm_get_tap_name (HangardVm *self,
+                         guint      index)
+{
+  if (self->pid == 0 || self->tap_names == NULL || index >= g_strv_length (self->tap_names) ||
+      *self->tap_names[index] == '\0')
+    return NULL;
+  return self->tap_names[index];
+}
+
 static gboolean
 spawn_qemu (HangardVm            *self,
             HangardDomain        *domain,
             HangardHost          *host,
+            GArray               *tap_fds,
             GError              **error)
 {
   g_autoptr(GSocket) qmp_socket = NULL;
@@ -509,7 +562,9 @@ spawn_qemu (HangardVm            *self,
   g_auto(GStrv) argv = NULL;
   g_autofree char *command_line = NULL;
   HangardQemuRun run = { 0 };
-  int source_fds[2], target_fds[2];
+  g_autofree int *source_fds = g_new0 (int, 2 + (tap_fds ? tap_fds->len : 0));
+  g_autofree int *target_fds = g_new0 (int, 2 + (tap_fds ? tap_fds->len : 0));
+  g_autofree int *nic_fds = NULL;
   gsize n_fds = 0;
   int log_fd;
   GPid pid;
@@ -544,6 +599,24 @@ spawn_qemu (HangardVm            *self,
         return FALSE;
       source_fds[n_fds] = g_socket_get_fd (serial_socket);
       target_fds[n_fds++] = SERIAL_CHILD_FD;
+    }
+
+  if (tap_fds != NULL && tap_fds->len > 0)
+    {
+      nic_fds = g_new0 (int, tap_fds->len);
+      for (guint i = 0; i < tap_fds->len; i++)
+        {
+          int fd = g_array_index (tap_fds, int, i);
+
+          nic_fds[i] = fd >= 0 ? FIRST_TAP_CHILD_FD + (int) i : -1;
+          if (fd >= 0)
+            {
+              source_fds[n_fds] = fd;
+              target_fds[n_fds++] = nic_fds[i];
+            }
+        }
+      run.nic_fds = nic_fds;
+      run.n_nic_fds = tap_fds->len;
     }
 
   run.qemu_binary = hangard_host_get_qemu_binary (host);
@@ -609,6 +682,12 @@ write_run_info (HangardVm *self)
 
   g_key_file_set_string (info, "run", "accelerator", self->accelerator ? self->accelerator : "");
   g_key_file_set_uint64 (info, "run", "start-time", self->start_time);
+  if (self->disk_paths != NULL)
+    g_key_file_set_string_list (info, "run", "disks", (const char * const *) self->disk_paths,
+                                g_strv_length (self->disk_paths));
+  if (self->tap_names != NULL)
+    g_key_file_set_string_list (info, "run", "taps", (const char * const *) self->tap_names,
+                                g_strv_length (self->tap_names));
   if (!g_key_file_save_to_file (info, self->run_info_path, &error))
     g_warning ("Cannot record run information: %s", error->message);
 }
@@ -623,6 +702,10 @@ read_run_info (HangardVm *self)
   g_free (self->accelerator);
   self->accelerator = g_key_file_get_string (info, "run", "accelerator", NULL);
   self->start_time = g_key_file_get_uint64 (info, "run", "start-time", NULL);
+  g_strfreev (self->tap_names);
+  self->tap_names = g_key_file_get_string_list (info, "run", "taps", NULL, NULL);
+  g_strfreev (self->disk_paths);
+  self->disk_paths = g_key_file_get_string_list (info, "run", "disks", NULL, NULL);
 }
 
 static void
@@ -738,6 +821,8 @@ void
 hangard_vm_start_async (HangardVm           *self,
                         HangardDomain       *domain,
                         HangardHost         *host,
+                        GArray              *tap_fds,
+                        GPtrArray           *tap_names,
                         GCancellable        *cancellable,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
@@ -758,13 +843,15 @@ hangard_vm_start_async (HangardVm           *self,
   self->reboot_pending = FALSE;
   self->force_off_requested = FALSE;
 
-  if (!spawn_qemu (self, domain, host, &error))
+  if (!spawn_qemu (self, domain, host, tap_fds, &error))
     {
       append_log_note (self, "cannot start: %s", error->message);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
+  set_tap_names (self, tap_names);
+  set_disk_paths (self, domain);
   self->start_task = g_steal_pointer (&task);
   self->start_timeout = g_timeout_add_seconds (START_TIMEOUT_SECONDS, on_start_timeout, self);
   set_state (self, HANGARD_VM_STATE_STARTING, _("starting"));
@@ -1420,6 +1507,8 @@ hangard_vm_finalize (GObject *object)
   g_free (self->reason);
   g_free (self->accelerator);
   g_free (self->shutdown_reason);
+  g_strfreev (self->tap_names);
+  g_strfreev (self->disk_paths);
 
   G_OBJECT_CLASS (hangard_vm_parent_class)->finalize (object);
 }

@@ -52,14 +52,25 @@ const char     *hangard_vm_get_accelerator      (HangardVm          *self);
 guint64         hangard_vm_get_start_time       (HangardVm          *self);
 const char     *hangard_vm_get_console_log_path (HangardVm          *self);
 const char     *hangard_vm_get_qemu_log_path    (HangardVm          *self);
+/* The files the running QEMU has as disks (pool volumes resolved when it
+ * started), or NULL when it is not running. */
+const char * const *hangard_vm_get_disk_paths  (HangardVm          *self);
+/* The host tap of NIC `index` while running, or NULL. */
+const char     *hangard_vm_get_tap_name         (HangardVm          *self,
+                                                 guint               index);
 const char     *hangard_vm_state_to_string      (HangardVmState      state);
 
 /* Spawns QEMU for `domain` (paused with -S until the engine has pinned its
  * vCPUs, then continued) and completes once the guest runs. If QEMU exits
  * during start, fails with HANGAR_ERROR_QEMU carrying what QEMU printed. */
+/* `tap_fds` (nullable) holds one fd per NIC of `domain` (-1 for user
+ * networking), named `tap_names`; QEMU gets its own copies, the caller
+ * closes its fds when this returns. */
 void            hangard_vm_start_async          (HangardVm          *self,
                                                  HangardDomain      *domain,
                                                  HangardHost        *host,
+                                                 GArray             *tap_fds,
+                                                 GPtrArray          *tap_names,
                                                  GCancellable       *cancellable,
                                                  GAsyncReadyCallback callback,
                                                  gpointer            user_data);

@@ -851,6 +851,58 @@ hangard_xml_insert_generated_uuid (xmlNode *root,
 }
 
 /* ------------------------------------------------------------------------- */
+/* MAC addresses                                                             */
+/* ------------------------------------------------------------------------- */
+
+/* NULL when `text` is not six colon-separated hex pairs. */
+static char *
+normalize_mac (const char *text)
+{
+  if (strlen (text) != 17)
+    return NULL;
+
+  for (gsize i = 0; i < 17; i++)
+    {
+      if (i % 3 == 2 ? text[i] != ':' : !g_ascii_isxdigit (text[i]))
+        return NULL;
+    }
+  return g_ascii_strdown (text, -1);
+}
+
+char *
+hangard_xml_parse_unicast_mac (const char  *text,
+                               int          error_code,
+                               GError     **error)
+{
+  g_autofree char *normalized = NULL;
+  g_autofree char *shown = NULL;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  normalized = normalize_mac (text);
+  if (normalized == NULL)
+    {
+      shown = hangard_xml_describe_for_message (text);
+      g_set_error (error, HANGAR_ERROR, error_code,
+                   "Invalid MAC address '%s': expected six hexadecimal pairs such "
+                   "as 52:54:00:12:34:56", shown);
+      return NULL;
+    }
+
+  /* The low bit of the first octet marks group addresses. */
+  if (g_ascii_xdigit_value (normalized[1]) & 1)
+    {
+      shown = hangard_xml_describe_for_message (text);
+      g_set_error (error, HANGAR_ERROR, error_code,
+                   "Invalid MAC address '%s': it is a multicast address; a network "
+                   "card needs a unicast one (even first byte)", shown);
+      return NULL;
+    }
+
+  return g_steal_pointer (&normalized);
+}
+
+/* ------------------------------------------------------------------------- */
 /* Writing                                                                   */
 /* ------------------------------------------------------------------------- */
 

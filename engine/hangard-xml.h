@@ -159,6 +159,18 @@ gboolean  hangard_xml_normalize_uuid        (const char  *text,
 void      hangard_xml_insert_generated_uuid (xmlNode     *root,
                                              char         out[37]);
 
+/* --- MAC addresses ------------------------------------------------------- */
+
+/* A network card's MAC address as libvirt writes it, six colon-separated
+ * hexadecimal pairs, in lower case: "52:54:00:AB:cd:ef" → "52:54:00:ab:cd:ef".
+ * Group (multicast, broadcast) addresses are refused: a card with one would
+ * not receive its own traffic. Error: HANGAR_ERROR `error_code` (the domain
+ * parser says HANGAR_ERROR_INVALID_XML, the network one
+ * HANGAR_ERROR_INVALID_ARGUMENT), the message naming the address. */
+char     *hangard_xml_parse_unicast_mac     (const char  *text,
+                                             int          error_code,
+                                             GError     **error);
+
 /* --- Writing -------------------------------------------------------------- */
 
 /* `text` as XML 1.0 can carry it: invalid UTF-8 and characters XML cannot

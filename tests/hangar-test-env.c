@@ -5,6 +5,7 @@
 #include "hangard-error.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -135,9 +136,92 @@ flag_is_set (gpointer data)
   return *(gboolean *) data;
 }
 
+/* ---- Network namespace ---------------------------------------------------- */
+
+static void
+run_or_fail (const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s %s failed: %s", argv[0], argv[1], err);
+}
+
+/* A system engine changes the host's network (bridges, nftables, dnsmasq):
+ * in tests it gets a namespace of its own, so the real host is never
+ * touched. Restarted engines join the same one. */
+static void
+create_netns (HangarTestEnv *env)
+{
+  g_autofree char *base = g_path_get_basename (env->tmpdir);
+  const char *add[] = { "ip", "netns", "add", NULL, NULL };
+  const char *lo_up[] = { "ip", "-n", NULL, "link", "set", "lo", "up", NULL };
+
+  env->netns = g_strdup (base);
+  add[3] = env->netns;
+  lo_up[2] = env->netns;
+  run_or_fail (add);
+  run_or_fail (lo_up);
+}
+
+static void
+kill_netns_processes (HangarTestEnv *env)
+{
+  const char *argv[] = { "ip", "netns", "pids", env->netns, NULL };
+  g_autofree char *out = NULL;
+  g_auto(GStrv) pids = NULL;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, NULL, NULL);
+  pids = g_strsplit (out ? out : "", "\n", -1);
+  for (guint i = 0; pids[i] != NULL; i++)
+    if (*pids[i] != '\0')
+      kill ((pid_t) g_ascii_strtoll (pids[i], NULL, 10), SIGKILL);
+}
+
+static void
+delete_netns (HangarTestEnv *env)
+{
+  const char *del[] = { "ip", "netns", "del", env->netns, NULL };
+
+  if (env->netns != NULL)
+    run_or_fail (del);
+}
+
+void
+hangar_test_env_run_in_netns (HangarTestEnv      *env,
+                              const char * const *argv)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) full = NULL;
+
+  g_assert_nonnull (env->netns);
+  g_strv_builder_add_many (builder, "ip", "netns", "exec", env->netns, NULL);
+  g_strv_builder_addv (builder, (const char **) argv);
+  full = g_strv_builder_end (builder);
+  run_or_fail ((const char * const *) full);
+}
+
+static void
+enter_netns (gpointer user_data)
+{
+  const char *path = user_data;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || setns (fd, CLONE_NEWNET) != 0)
+    _exit (98);
+  close (fd);
+}
+
 void
 hangar_test_env_start_engine (HangarTestEnv *env)
 {
+  g_autofree char *netns_path = env->netns ? g_build_filename ("/run/netns", env->netns, NULL) : NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *log_path = g_build_filename (env->tmpdir, "hangard.log", NULL);
@@ -157,7 +241,8 @@ hangar_test_env_start_engine (HangarTestEnv *env)
   log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
                                     G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-                                    NULL, NULL, -1, log_fd, log_fd, NULL, NULL, 0,
+                                    netns_path ? enter_netns : NULL, netns_path,
+                                    -1, log_fd, log_fd, NULL, NULL, 0,
                                     &env->engine_pid, NULL, NULL, NULL, &error);
   close (log_fd);
   g_assert_no_error (error);
@@ -268,6 +353,12 @@ hangar_test_env_new (gboolean system_mode)
   g_assert_no_error (error);
   env->root = g_build_filename (env->tmpdir, "root", NULL);
   env->bus_address = start_bus (env);
+  if (system_mode)
+    {
+      if (getuid () != 0)
+        g_error ("a system-mode engine test needs root (for its network namespace)");
+      create_netns (env);
+    }
   env->connection = g_dbus_connection_new_for_address_sync (env->bus_address,
                                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
@@ -315,6 +406,12 @@ hangar_test_env_free (HangarTestEnv *env)
   g_clear_object (&env->connection);
   kill (env->bus_pid, SIGTERM);
   wait_for_exit (env->bus_pid, 5);
+  /* dnsmasq daemonizes: it is found by the namespace it serves. */
+  if (env->netns != NULL)
+    {
+      kill_netns_processes (env);
+      delete_netns (env);
+    }
 
   if (g_getenv ("HANGAR_TEST_KEEP") == NULL)
     remove_tree (env->tmpdir);
@@ -324,6 +421,7 @@ hangar_test_env_free (HangarTestEnv *env)
   g_free (env->tmpdir);
   g_free (env->root);
   g_free (env->bus_address);
+  g_free (env->netns);
   g_free (env);
 }
 
@@ -478,4 +576,189 @@ hangar_test_assert_engine_error (GError     *error,
              g_quark_to_string (error->domain), error->code, error->message);
   if (needle != NULL && strstr (error->message, needle) == NULL)
     g_error ("%s: error message '%s' does not mention '%s'", location, error->message, needle);
+}
+
+/* ---- hangarctl ------------------------------------------------------------ */
+
+const char *
+hangar_test_hangarctl (void)
+{
+  return required_env ("HANGARCTL");
+}
+
+char **
+hangar_test_ctl_argv (HangarTestEnv      *env,
+                      const char         *address,
+                      const char * const *args)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_strv_builder_add (builder, hangar_test_hangarctl ());
+  g_strv_builder_add (builder, "--connect");
+  g_strv_builder_add (builder, address != NULL ? address : env->bus_address);
+  g_strv_builder_addv (builder, (const char **) args);
+  return g_strv_builder_end (builder);
+}
+
+char **
+hangar_test_ctl_environ (HangarTestEnv *env,
+                         const char    *editor)
+{
+  char **envp = g_get_environ ();
+
+  envp = g_environ_setenv (envp, "LC_ALL", "C.UTF-8", TRUE);
+  envp = g_environ_unsetenv (envp, "LANGUAGE");
+  envp = g_environ_unsetenv (envp, "VISUAL");
+  envp = g_environ_unsetenv (envp, "HANGAR_CONNECT");
+  envp = g_environ_setenv (envp, "TMPDIR", env->tmpdir, TRUE);
+  if (editor != NULL)
+    envp = g_environ_setenv (envp, "EDITOR", editor, TRUE);
+  else
+    envp = g_environ_unsetenv (envp, "EDITOR");
+  return envp;
+}
+
+/* Runs in the child between fork and exec: the answers hangarctl reads. */
+static void
+redirect_stdin (gpointer data)
+{
+  int fd = open ((const char *) data, O_RDONLY);
+
+  if (fd < 0)
+    _exit (127);
+  if (fd != STDIN_FILENO)
+    {
+      dup2 (fd, STDIN_FILENO);
+      close (fd);
+    }
+}
+
+int
+hangar_test_ctl_run_argv (HangarTestEnv           *env,
+                          const HangarCtlOptions  *options,
+                          const char * const      *args,
+                          char                   **out,
+                          char                   **err)
+{
+  static const HangarCtlOptions defaults = { 0 };
+  g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) envp = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = NULL;
+  const char *stdin_path;
+  int wait_status = 0;
+
+  if (options == NULL)
+    options = &defaults;
+  stdin_path = options->stdin_path != NULL ? options->stdin_path : "/dev/null";
+  argv = hangar_test_ctl_argv (env, options->address, args);
+  envp = hangar_test_ctl_environ (env, options->editor);
+
+  g_clear_pointer (out, g_free);
+  g_clear_pointer (err, g_free);
+
+  command = g_strjoinv (" ", argv);
+  g_test_message ("$ %s", command);
+
+  g_spawn_sync (NULL, argv, envp, G_SPAWN_DEFAULT,
+                redirect_stdin, (gpointer) stdin_path, out, err, &wait_status, &error);
+  g_assert_no_error (error);
+
+  if (!WIFEXITED (wait_status))
+    g_error ("%s: ended by signal %d; stderr: %s", command, WTERMSIG (wait_status), *err);
+  return WEXITSTATUS (wait_status);
+}
+
+static int
+ctl_run_va (HangarTestEnv           *env,
+            const HangarCtlOptions  *options,
+            char                   **out,
+            char                   **err,
+            const char              *first,
+            va_list                  rest)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  for (const char *arg = first; arg != NULL; arg = va_arg (rest, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  g_ptr_array_add (args, NULL);
+
+  return hangar_test_ctl_run_argv (env, options, (const char * const *) args->pdata, out, err);
+}
+
+int
+hangar_test_ctl (HangarTestEnv  *env,
+                 char          **out,
+                 char          **err,
+                 const char     *first,
+                 ...)
+{
+  va_list args;
+  int status;
+
+  va_start (args, first);
+  status = ctl_run_va (env, NULL, out, err, first, args);
+  va_end (args);
+  return status;
+}
+
+int
+hangar_test_ctl_with (HangarTestEnv           *env,
+                      const HangarCtlOptions  *options,
+                      char                   **out,
+                      char                   **err,
+                      const char              *first,
+                      ...)
+{
+  va_list args;
+  int status;
+
+  va_start (args, first);
+  status = ctl_run_va (env, options, out, err, first, args);
+  va_end (args);
+  return status;
+}
+
+const char *
+hangar_test_ctl_ok (HangarTestEnv  *env,
+                    char          **out,
+                    const char     *first,
+                    ...)
+{
+  g_autofree char *err = NULL;
+  va_list args;
+  int status;
+
+  va_start (args, first);
+  status = ctl_run_va (env, NULL, out, &err, first, args);
+  va_end (args);
+
+  if (status != 0 || *err != '\0')
+    g_error ("hangarctl %s: exit status %d, stderr: %s", first, status, err);
+  return *out;
+}
+
+void
+hangar_test_assert_ctl_error (int         status,
+                              const char *err,
+                              const char *needle,
+                              const char *location)
+{
+  const char *newline = strchr (err, '\n');
+
+  if (status != 1)
+    g_error ("%s: expected exit status 1, got %d (stderr: %s)", location, status, err);
+  if (!g_str_has_prefix (err, "error: ") || newline == NULL || newline[1] != '\0')
+    g_error ("%s: expected one line 'error: …' on stderr, got '%s'", location, err);
+  if (needle != NULL && strstr (err, needle) == NULL)
+    g_error ("%s: the error '%s' does not mention '%s'", location, err, needle);
+}
+
+gboolean
+hangar_test_has_line (const char *text,
+                      const char *line)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  return g_strv_contains ((const char * const *) lines, line);
 }

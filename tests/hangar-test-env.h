@@ -17,6 +17,7 @@ typedef struct {
   GPid                bus_pid;
   GPid                engine_pid;
   gboolean            system_mode;
+  char               *netns;         /* system mode: the engine's own network namespace */
   GDBusConnection    *connection;
   GDBusObjectManager *object_manager;
   HangarManager      *manager;
@@ -70,7 +71,77 @@ void            hangar_test_assert_engine_error (GError        *error,
                                                  const char    *needle,
                                                  const char    *location);
 
+/* Runs argv inside the env's network namespace (system mode); fails the
+ * test when the command fails. */
+void            hangar_test_env_run_in_netns   (HangarTestEnv  *env,
+                                                const char * const *argv);
+
 /* Every QEMU started under this env's root (from its pid files). */
 GArray         *hangar_test_env_qemu_pids      (HangarTestEnv  *env);
+
+/* ---- hangarctl ------------------------------------------------------------ */
+
+/* How a test runs the real hangarctl ($HANGARCTL); all NULL: against the
+ * env's bus, stdin from /dev/null, no $EDITOR. */
+typedef struct {
+  const char *address;      /* --connect; NULL: the env's bus */
+  const char *stdin_path;   /* NULL: /dev/null */
+  const char *editor;       /* $EDITOR for edit, or NULL */
+} HangarCtlOptions;
+
+const char     *hangar_test_hangarctl          (void);
+/* `hangarctl --connect ADDRESS ARGS…` as an argv (ADDRESS NULL: the env's bus). */
+char          **hangar_test_ctl_argv           (HangarTestEnv           *env,
+                                                const char              *address,
+                                                const char * const      *args);
+/* A stable environment for hangarctl: C.UTF-8, no $HANGAR_CONNECT, no
+ * editor but `editor`, temporary files under the env's tree. */
+char          **hangar_test_ctl_environ        (HangarTestEnv           *env,
+                                                const char              *editor);
+
+/* Runs hangarctl to its end; returns its exit status, its stdout and
+ * stderr replace what *out and *err held. A hangarctl ended by a signal
+ * (a crash, a critical) fails the test. */
+int             hangar_test_ctl_run_argv       (HangarTestEnv           *env,
+                                                const HangarCtlOptions  *options,
+                                                const char * const      *args,
+                                                char                   **out,
+                                                char                   **err);
+/* hangar_test_ctl (env, &out, &err, "verb", "arg", NULL): the exit status. */
+int             hangar_test_ctl                (HangarTestEnv           *env,
+                                                char                   **out,
+                                                char                   **err,
+                                                const char              *first,
+                                                ...) G_GNUC_NULL_TERMINATED;
+int             hangar_test_ctl_with           (HangarTestEnv           *env,
+                                                const HangarCtlOptions  *options,
+                                                char                   **out,
+                                                char                   **err,
+                                                const char              *first,
+                                                ...) G_GNUC_NULL_TERMINATED;
+/* A command that must succeed with nothing on stderr: its stdout, in *out
+ * (replacing what it held) and returned. */
+const char     *hangar_test_ctl_ok             (HangarTestEnv           *env,
+                                                char                   **out,
+                                                const char              *first,
+                                                ...) G_GNUC_NULL_TERMINATED;
+
+/* A failure as hangarctl promises it: status 1, and stderr exactly one
+ * line "error: …" that contains `needle`. */
+#define hangar_assert_ctl_error(status, err, needle) \
+  hangar_test_assert_ctl_error ((status), (err), (needle), G_STRLOC)
+void            hangar_test_assert_ctl_error   (int                      status,
+                                                const char              *err,
+                                                const char              *needle,
+                                                const char              *location);
+
+/* `text` has a line that is exactly `line`. */
+gboolean        hangar_test_has_line           (const char              *text,
+                                                const char              *line);
+#define hangar_assert_has_line(text, line) \
+  G_STMT_START { \
+    if (!hangar_test_has_line ((text), (line))) \
+      g_error ("%s: no line '%s' in:\n%s", G_STRLOC, (line), (text)); \
+  } G_STMT_END
 
 G_END_DECLS

@@ -333,6 +333,150 @@ test_parse_defaults (void)
   g_assert_true (plain->has_serial);
 }
 
+static HangardPortForward *
+port_forward_at (HangardNicDef *nic,
+                 guint          index)
+{
+  g_assert_cmpuint (index, <, nic->port_forwards->len);
+  return nic->port_forwards->pdata[index];
+}
+
+static void
+test_parse_interface_network (void)
+{
+  g_autoptr(HangardDomain) domain =
+    parse_devices_ok ("<interface type='network'>"
+                      "<mac address='52:54:00:3c:5b:8a'/>"
+                      "<source network='default'/>"
+                      "<target dev='vnet0'/>"
+                      "<model type='e1000'/>"
+                      "<alias name='net0'/>"
+                      "<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>"
+                      "</interface>"
+                      /* What virsh dumpxml shows of a running machine. */
+                      "<interface type='network'>"
+                      "<source network='lab net' portid='5e0b1a63-9d4e-4c8b-a0a2-5b8c7e2f1d3a' "
+                      "bridge='virbr1'/>"
+                      "<target dev='vnet1' managed='yes'/>"
+                      "<backend type='default'/>"
+                      "</interface>");
+  g_autofree char *xml = hangard_domain_to_xml (domain);
+  HangardNicDef *nic = nic_at (domain, 0);
+
+  g_assert_cmpuint (domain->nics->len, ==, 2);
+  g_assert_cmpint (nic->type, ==, HANGARD_NIC_TYPE_NETWORK);
+  g_assert_cmpstr (nic->source, ==, "default");
+  g_assert_cmpint (nic->model, ==, HANGARD_NIC_MODEL_E1000);
+  g_assert_cmpstr (nic->mac, ==, "52:54:00:3c:5b:8a");
+  g_assert_nonnull (nic->port_forwards);
+  g_assert_cmpuint (nic->port_forwards->len, ==, 0);
+
+  nic = nic_at (domain, 1);
+  g_assert_cmpint (nic->type, ==, HANGARD_NIC_TYPE_NETWORK);
+  g_assert_cmpstr (nic->source, ==, "lab net");
+  g_assert_true (mac_is_generated (nic->mac));
+
+  /* Tolerated elements stay in the document. */
+  g_assert_nonnull (strstr (xml, "<target dev=\"vnet0\"/>"));
+  g_assert_nonnull (strstr (xml, "<alias name=\"net0\"/>"));
+}
+
+static void
+test_parse_interface_bridge (void)
+{
+  g_autoptr(HangardDomain) domain =
+    parse_devices_ok ("<interface type='bridge'><source bridge='br0'/><boot order='1'/></interface>"
+                      "<interface type='user'/>");
+  HangardNicDef *bridge = nic_at (domain, 0);
+  HangardNicDef *user = nic_at (domain, 1);
+
+  g_assert_cmpint (bridge->type, ==, HANGARD_NIC_TYPE_BRIDGE);
+  g_assert_cmpstr (bridge->source, ==, "br0");
+  g_assert_cmpint (bridge->model, ==, HANGARD_NIC_MODEL_VIRTIO);
+  g_assert_cmpuint (bridge->boot_order, ==, 1);
+  g_assert_cmpuint (bridge->port_forwards->len, ==, 0);
+
+  g_assert_cmpint (user->type, ==, HANGARD_NIC_TYPE_USER);
+  g_assert_null (user->source);
+  g_assert_nonnull (user->port_forwards);
+  g_assert_cmpuint (user->port_forwards->len, ==, 0);
+}
+
+static void
+test_parse_port_forwards (void)
+{
+  g_autoptr(HangardDomain) domain =
+    parse_devices_ok ("<interface type='user'>"
+                      "<backend type='default'/>"
+                      "<portForward proto='tcp' address='127.0.0.1'>"
+                      "<range start='2222' to='22'/></portForward>"
+                      "<portForward proto='udp'><range start='5353' to='53'/></portForward>"
+                      "<portForward proto='tcp'><range start='8080'/></portForward>"
+                      /* The same port number in another protocol is another port. */
+                      "<portForward proto='udp'><range start='2222' to='2222'/></portForward>"
+                      "<model type='virtio'/>"
+                      "</interface>"
+                      "<interface type='user'>"
+                      "<portForward proto='tcp' address='0.0.0.0'>"
+                      "<range start='65535' to='1'/></portForward>"
+                      "</interface>");
+  HangardNicDef *nic = nic_at (domain, 0);
+  HangardPortForward *forward;
+
+  g_assert_cmpuint (nic->port_forwards->len, ==, 4);
+
+  forward = port_forward_at (nic, 0);
+  g_assert_cmpstr (forward->protocol, ==, "tcp");
+  g_assert_cmpstr (forward->host_address, ==, "127.0.0.1");
+  g_assert_cmpuint (forward->host_port, ==, 2222);
+  g_assert_cmpuint (forward->guest_port, ==, 22);
+
+  forward = port_forward_at (nic, 1);
+  g_assert_cmpstr (forward->protocol, ==, "udp");
+  g_assert_null (forward->host_address);
+  g_assert_cmpuint (forward->host_port, ==, 5353);
+  g_assert_cmpuint (forward->guest_port, ==, 53);
+
+  /* Without `to`, the guest port is the host port. */
+  forward = port_forward_at (nic, 2);
+  g_assert_cmpuint (forward->host_port, ==, 8080);
+  g_assert_cmpuint (forward->guest_port, ==, 8080);
+
+  g_assert_cmpstr (port_forward_at (nic, 3)->protocol, ==, "udp");
+
+  forward = port_forward_at (nic_at (domain, 1), 0);
+  g_assert_cmpstr (forward->host_address, ==, "0.0.0.0");
+  g_assert_cmpuint (forward->host_port, ==, 65535);
+  g_assert_cmpuint (forward->guest_port, ==, 1);
+}
+
+static void
+test_copy_interfaces (void)
+{
+  g_autoptr(HangardDomain) domain =
+    parse_devices_ok ("<interface type='network'><source network='default'/></interface>"
+                      "<interface type='user'><portForward proto='tcp' address='127.0.0.1'>"
+                      "<range start='2222' to='22'/></portForward></interface>");
+  g_autoptr(HangardDomain) copy = hangard_domain_copy (domain);
+  HangardNicDef *network = nic_at (copy, 0);
+  HangardNicDef *user = nic_at (copy, 1);
+  HangardPortForward *forward = port_forward_at (user, 0);
+
+  g_assert_true (network->source != nic_at (domain, 0)->source);
+  g_assert_true (user->port_forwards != nic_at (domain, 1)->port_forwards);
+  g_assert_true (forward != port_forward_at (nic_at (domain, 1), 0));
+  g_assert_nonnull (network->port_forwards);
+
+  /* Independent of the original from now on. */
+  g_clear_pointer (&domain, hangard_domain_free);
+  g_assert_cmpint (network->type, ==, HANGARD_NIC_TYPE_NETWORK);
+  g_assert_cmpstr (network->source, ==, "default");
+  g_assert_cmpstr (forward->protocol, ==, "tcp");
+  g_assert_cmpstr (forward->host_address, ==, "127.0.0.1");
+  g_assert_cmpuint (forward->host_port, ==, 2222);
+  g_assert_cmpuint (forward->guest_port, ==, 22);
+}
+
 static void
 test_parse_cpu_modes (void)
 {
@@ -1389,11 +1533,8 @@ test_reject_interface (void)
     HangarError code;
     const char *needle;
   } cases[] = {
-    { "<interface type='network'><source network='default'/></interface>",
-      HANGAR_ERROR_UNSUPPORTED, "virtual networks" },
-    { "<interface type='bridge'><source bridge='br0'/></interface>",
-      HANGAR_ERROR_UNSUPPORTED, "type='bridge'" },
     { "<interface type='direct'/>", HANGAR_ERROR_UNSUPPORTED, "type='direct'" },
+    { "<interface type='ethernet'/>", HANGAR_ERROR_UNSUPPORTED, "type='bridge'" },
     { "<interface type='carrier-pigeon'/>", HANGAR_ERROR_INVALID_XML, "carrier-pigeon" },
     { "<interface/>", HANGAR_ERROR_INVALID_XML, "type" },
     { "<interface type='user'><model type='e1000e'/></interface>", HANGAR_ERROR_UNSUPPORTED, "e1000e" },
@@ -1402,6 +1543,130 @@ test_reject_interface (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     assert_devices_rejected (cases[i].devices, cases[i].code, cases[i].needle);
+}
+
+static void
+test_reject_interface_source (void)
+{
+  static const struct {
+    const char *devices;
+    HangarError code;
+    const char *needle;
+  } cases[] = {
+    { "<interface type='network'/>", HANGAR_ERROR_INVALID_XML, "<source network='default'/>" },
+    { "<interface type='network'><source bridge='br0'/></interface>",
+      HANGAR_ERROR_INVALID_XML, "<source network='default'/>" },
+    { "<interface type='bridge'/>", HANGAR_ERROR_INVALID_XML, "<source bridge='br0'/>" },
+    { "<interface type='bridge'><source network='default'/></interface>",
+      HANGAR_ERROR_INVALID_XML, "<source bridge='br0'/>" },
+    { "<interface type='network'><source network='../etc'/></interface>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "network name" },
+    { "<interface type='network'><source network=''/></interface>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "network name" },
+    { "<interface type='network'><source network='-x'/></interface>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "network name" },
+    { "<interface type='network'><source network='default' portgroup='web'/></interface>",
+      HANGAR_ERROR_UNSUPPORTED, "portgroup" },
+    { "<interface type='network'><source network='default'><x/></source></interface>",
+      HANGAR_ERROR_UNSUPPORTED, "<x> in <source>" },
+    { "<interface type='bridge'><source bridge='my bridge'/></interface>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "interface name" },
+    { "<interface type='bridge'><source bridge='br0123456789abcd'/></interface>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "15" },
+    { "<interface type='bridge'><source bridge='-br0'/></interface>",
+      HANGAR_ERROR_INVALID_ARGUMENT, "'-'" },
+    { "<interface type='user'><source network='default'/></interface>",
+      HANGAR_ERROR_UNSUPPORTED, "<source>" },
+    { "<interface type='network'><source network='default'/>"
+      "<target dev='tap0' managed='no'/></interface>",
+      HANGAR_ERROR_UNSUPPORTED, "managed='no'" },
+    { "<interface type='network'><source network='default'/><target dev='tap0' managed='maybe'/>"
+      "</interface>", HANGAR_ERROR_INVALID_XML, "maybe" },
+    { "<interface type='user'><backend type='passt'/></interface>",
+      HANGAR_ERROR_UNSUPPORTED, "type='passt'" },
+    { "<interface type='user'><backend type='slirp4'/></interface>",
+      HANGAR_ERROR_INVALID_XML, "slirp4" },
+    { "<interface type='user'><backend logFile='/tmp/passt.log'/></interface>",
+      HANGAR_ERROR_UNSUPPORTED, "logFile" },
+    { "<interface type='network'><source network='default'/><backend tap='/dev/net/tun'/>"
+      "</interface>", HANGAR_ERROR_UNSUPPORTED, "tap=" },
+    { "<interface type='network'><source network='default'/><source network='other'/>"
+      "</interface>", HANGAR_ERROR_INVALID_XML, "more than once" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_devices_rejected (cases[i].devices, cases[i].code, cases[i].needle);
+}
+
+static void
+test_reject_port_forward (void)
+{
+  static const struct {
+    const char *port_forward;
+    HangarError code;
+    const char *needle;
+  } cases[] = {
+    { "<portForward><range start='2222' to='22'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "proto" },
+    { "<portForward proto='sctp'><range start='2222' to='22'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "sctp" },
+    { "<portForward proto='tcp'/>", HANGAR_ERROR_INVALID_XML, "<range" },
+    { "<portForward proto='tcp'><range start='2222' to='22'/><range start='2223' to='23'/>"
+      "</portForward>", HANGAR_ERROR_UNSUPPORTED, "second <range>" },
+    { "<portForward proto='tcp'><range start='5000' end='5020' to='6000'/></portForward>",
+      HANGAR_ERROR_UNSUPPORTED, "end=" },
+    { "<portForward proto='tcp'><range start='5010' exclude='yes'/></portForward>",
+      HANGAR_ERROR_UNSUPPORTED, "exclude=" },
+    { "<portForward proto='tcp'><range to='22'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "start" },
+    { "<portForward proto='tcp'><range start='0' to='22'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "start='0'" },
+    { "<portForward proto='tcp'><range start='65536' to='22'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "65536" },
+    { "<portForward proto='tcp'><range start='ssh' to='22'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "ssh" },
+    { "<portForward proto='tcp'><range start='-1' to='22'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "-1" },
+    { "<portForward proto='tcp'><range start='2222' to='0'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "to='0'" },
+    { "<portForward proto='tcp'><range start='2222' to=''/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "to=''" },
+    { "<portForward proto='tcp'><range start='2222'><x/></range></portForward>",
+      HANGAR_ERROR_UNSUPPORTED, "<x>" },
+    { "<portForward proto='tcp' address='::1'><range start='2222'/></portForward>",
+      HANGAR_ERROR_UNSUPPORTED, "::1" },
+    { "<portForward proto='tcp' address='localhost'><range start='2222'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "localhost" },
+    { "<portForward proto='tcp' address='127.0.0.1,guestfwd=x'><range start='2222'/>"
+      "</portForward>", HANGAR_ERROR_INVALID_XML, "guestfwd" },
+    { "<portForward proto='tcp' dev='eth0'><range start='2222'/></portForward>",
+      HANGAR_ERROR_UNSUPPORTED, "dev=" },
+    { "<portForward proto='tcp'><range start='2222' to='22'/></portForward>"
+      "<portForward proto='tcp' address='127.0.0.1'><range start='2222' to='23'/></portForward>",
+      HANGAR_ERROR_INVALID_XML, "forwarded twice" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *devices = g_strdup_printf ("<interface type='user'>%s</interface>",
+                                                  cases[i].port_forward);
+
+      assert_devices_rejected (devices, cases[i].code, cases[i].needle);
+    }
+
+  /* Only user-mode interfaces forward ports. */
+  assert_devices_rejected ("<interface type='network'><source network='default'/>"
+                           "<portForward proto='tcp'><range start='2222'/></portForward>"
+                           "</interface>", HANGAR_ERROR_UNSUPPORTED, "<portForward>");
+  assert_devices_rejected ("<interface type='bridge'><source bridge='br0'/>"
+                           "<portForward proto='tcp'><range start='2222'/></portForward>"
+                           "</interface>", HANGAR_ERROR_UNSUPPORTED, "type='user'");
+  /* Nor twice across interfaces. */
+  assert_devices_rejected ("<interface type='user'><portForward proto='udp'>"
+                           "<range start='5353'/></portForward></interface>"
+                           "<interface type='user'><portForward proto='udp'>"
+                           "<range start='5353' to='53'/></portForward></interface>",
+                           HANGAR_ERROR_INVALID_XML, "Host port 5353 (udp)");
 }
 
 static void
@@ -1532,6 +1797,9 @@ main (int   argc,
   g_test_add_func ("/domain/parse/full", test_parse_full);
   g_test_add_func ("/domain/parse/os-boot-devices", test_parse_os_boot_devices);
   g_test_add_func ("/domain/parse/defaults", test_parse_defaults);
+  g_test_add_func ("/domain/parse/interface-network", test_parse_interface_network);
+  g_test_add_func ("/domain/parse/interface-bridge", test_parse_interface_bridge);
+  g_test_add_func ("/domain/parse/port-forwards", test_parse_port_forwards);
   g_test_add_func ("/domain/parse/cpu-modes", test_parse_cpu_modes);
   g_test_add_func ("/domain/parse/uuid-forms", test_parse_uuid_forms);
   g_test_add_func ("/domain/parse/paths-with-commas", test_parse_paths_with_commas);
@@ -1546,6 +1814,7 @@ main (int   argc,
   g_test_add_func ("/domain/xml/keeps-non-ascii", test_xml_keeps_non_ascii);
   g_test_add_func ("/domain/copy", test_copy);
   g_test_add_func ("/domain/copy/volume-disk", test_copy_volume_disk);
+  g_test_add_func ("/domain/copy/interfaces", test_copy_interfaces);
   g_test_add_func ("/domain/set-title", test_set_title);
   g_test_add_func ("/domain/to-string", test_to_string);
   g_test_add_func ("/domain/name/valid", test_name_valid);
@@ -1573,6 +1842,8 @@ main (int   argc,
   g_test_add_func ("/domain/reject/unknown-element", test_reject_unknown_element);
   g_test_add_func ("/domain/reject/duplicate-element", test_reject_duplicate_element);
   g_test_add_func ("/domain/reject/interface", test_reject_interface);
+  g_test_add_func ("/domain/reject/interface-source", test_reject_interface_source);
+  g_test_add_func ("/domain/reject/port-forward", test_reject_port_forward);
   g_test_add_func ("/domain/reject/invalid-mac", test_reject_invalid_mac);
   g_test_add_func ("/domain/reject/multicast-mac", test_reject_multicast_mac);
   g_test_add_func ("/domain/reject/duplicate-mac", test_reject_duplicate_mac);

@@ -4,10 +4,7 @@
 /* The real hangarctl binary against the real hangard on a private bus, with
  * the busybox test guest under QEMU: what a user types, what they read. */
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "hangar-test-env.h"
 #include "hangard-error.h"
@@ -17,209 +14,6 @@
 #define POLL_INTERVAL_MS 300
 #define BOOT_MARKER "HANGAR-GUEST-BOOTED"
 #define TEST_MAC "52:54:00:12:34:56"
-
-/* ---- Running hangarctl ----------------------------------------------------- */
-
-typedef struct {
-  const char *address;      /* --connect; NULL: the env's bus */
-  const char *stdin_path;   /* NULL: /dev/null */
-  const char *editor;       /* $EDITOR for edit, or NULL */
-} CtlOptions;
-
-static const char *
-hangarctl_path (void)
-{
-  const char *path = g_getenv ("HANGARCTL");
-
-  if (path == NULL)
-    g_error ("HANGARCTL is not set: run the tests with meson test");
-  return path;
-}
-
-/* Runs in the child between fork and exec: the answers hangarctl reads. */
-static void
-redirect_stdin (gpointer data)
-{
-  int fd = open ((const char *) data, O_RDONLY);
-
-  if (fd < 0)
-    _exit (127);
-  if (fd != STDIN_FILENO)
-    {
-      dup2 (fd, STDIN_FILENO);
-      close (fd);
-    }
-}
-
-/* A stable environment: no translations, no editor or engine of the
- * caller's, and edit's temporary files under the test's tree. */
-static char **
-ctl_environment (HangarTestEnv    *env,
-                 const CtlOptions *options)
-{
-  char **envp = g_get_environ ();
-
-  envp = g_environ_setenv (envp, "LC_ALL", "C.UTF-8", TRUE);
-  envp = g_environ_unsetenv (envp, "LANGUAGE");
-  envp = g_environ_unsetenv (envp, "VISUAL");
-  envp = g_environ_unsetenv (envp, "HANGAR_CONNECT");
-  envp = g_environ_setenv (envp, "TMPDIR", env->tmpdir, TRUE);
-  if (options->editor != NULL)
-    envp = g_environ_setenv (envp, "EDITOR", options->editor, TRUE);
-  else
-    envp = g_environ_unsetenv (envp, "EDITOR");
-  return envp;
-}
-
-/* Runs `hangarctl --connect ADDRESS ARGS…` to its end; returns its exit
- * status, its stdout and stderr replace what *out and *err held. A
- * hangarctl killed by a signal (a crash, a critical) fails the test. */
-static int
-run_ctl_argv (HangarTestEnv     *env,
-              const CtlOptions  *options,
-              const char       **args,
-              char             **out,
-              char             **err)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_auto(GStrv) envp = ctl_environment (env, options);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *command = NULL;
-  const char *stdin_path = options->stdin_path != NULL ? options->stdin_path : "/dev/null";
-  int wait_status = 0;
-
-  g_clear_pointer (out, g_free);
-  g_clear_pointer (err, g_free);
-
-  g_ptr_array_add (argv, (char *) hangarctl_path ());
-  g_ptr_array_add (argv, "--connect");
-  g_ptr_array_add (argv, (char *) (options->address != NULL ? options->address : env->bus_address));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  command = g_strjoinv (" ", (char **) argv->pdata);
-  g_test_message ("$ %s", command);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT,
-                redirect_stdin, (gpointer) stdin_path, out, err, &wait_status, &error);
-  g_assert_no_error (error);
-
-  if (!WIFEXITED (wait_status))
-    g_error ("%s: ended by signal %d; stderr: %s", command, WTERMSIG (wait_status), *err);
-  return WEXITSTATUS (wait_status);
-}
-
-static int
-run_ctl_va (HangarTestEnv    *env,
-            const CtlOptions *options,
-            char            **out,
-            char            **err,
-            const char       *first,
-            va_list           rest)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-
-  for (const char *arg = first; arg != NULL; arg = va_arg (rest, const char *))
-    g_ptr_array_add (args, (char *) arg);
-  g_ptr_array_add (args, NULL);
-
-  return run_ctl_argv (env, options, (const char **) args->pdata, out, err);
-}
-
-/* run_ctl (env, &out, &err, "verb", "arg", NULL): the exit status. */
-static int G_GNUC_NULL_TERMINATED
-run_ctl (HangarTestEnv  *env,
-         char          **out,
-         char          **err,
-         const char     *first,
-         ...)
-{
-  CtlOptions options = { 0 };
-  va_list args;
-  int status;
-
-  va_start (args, first);
-  status = run_ctl_va (env, &options, out, err, first, args);
-  va_end (args);
-  return status;
-}
-
-static int G_GNUC_NULL_TERMINATED
-run_ctl_with (HangarTestEnv     *env,
-              const CtlOptions  *options,
-              char             **out,
-              char             **err,
-              const char        *first,
-              ...)
-{
-  va_list args;
-  int status;
-
-  va_start (args, first);
-  status = run_ctl_va (env, options, out, err, first, args);
-  va_end (args);
-  return status;
-}
-
-/* A command that must succeed with nothing on stderr: its stdout, in *out
- * (replacing what it held) and returned. */
-static const char * G_GNUC_NULL_TERMINATED
-ctl_ok (HangarTestEnv  *env,
-        char          **out,
-        const char     *first,
-        ...)
-{
-  CtlOptions options = { 0 };
-  g_autofree char *err = NULL;
-  va_list args;
-  int status;
-
-  va_start (args, first);
-  status = run_ctl_va (env, &options, out, &err, first, args);
-  va_end (args);
-
-  if (status != 0 || *err != '\0')
-    g_error ("hangarctl %s: exit status %d, stderr: %s", first, status, err);
-  return *out;
-}
-
-/* A failure as hangarctl promises it: status 1, and stderr exactly one
- * line "error: …" that contains `needle`. */
-#define assert_ctl_error(status, err, needle) \
-  assert_ctl_error_at ((status), (err), (needle), G_STRLOC)
-
-static void
-assert_ctl_error_at (int         status,
-                     const char *err,
-                     const char *needle,
-                     const char *location)
-{
-  const char *newline = strchr (err, '\n');
-
-  if (status != 1)
-    g_error ("%s: expected exit status 1, got %d (stderr: %s)", location, status, err);
-  if (!g_str_has_prefix (err, "error: ") || newline == NULL || newline[1] != '\0')
-    g_error ("%s: expected one line 'error: …' on stderr, got '%s'", location, err);
-  if (needle != NULL && strstr (err, needle) == NULL)
-    g_error ("%s: the error '%s' does not mention '%s'", location, err, needle);
-}
-
-/* `text` has a line that is exactly `line`. */
-static gboolean
-has_line (const char *text,
-          const char *line)
-{
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-
-  return g_strv_contains ((const char * const *) lines, line);
-}
-
-#define assert_has_line(text, line) \
-  G_STMT_START { \
-    if (!has_line ((text), (line))) \
-      g_error ("%s: no line '%s' in:\n%s", G_STRLOC, (line), (text)); \
-  } G_STMT_END
 
 /* A "Label:  value" line as dominfo lays them out (virsh's "%-15s %s"). */
 static char *
@@ -233,7 +27,7 @@ field_line (int         width,
 #define assert_dominfo_field(text, label, value) \
   G_STMT_START { \
     g_autofree char *field_line_ = field_line (15, (label), (value)); \
-    assert_has_line ((text), field_line_); \
+    hangar_assert_has_line ((text), field_line_); \
   } G_STMT_END
 
 /* The value after `label` in a "Label:  value" listing, or NULL. */
@@ -287,9 +81,9 @@ ctl_define (HangarTestEnv *env,
   g_autofree char *out = NULL;
   char *uuid = NULL;
 
-  ctl_ok (env, &out, "define", path, NULL);
+  hangar_test_ctl_ok (env, &out, "define", path, NULL);
   g_assert_cmpstr (out, ==, expected);
-  ctl_ok (env, &uuid, "domuuid", name, NULL);
+  hangar_test_ctl_ok (env, &uuid, "domuuid", name, NULL);
   g_strchomp (uuid);
   g_assert_true (g_uuid_string_is_valid (uuid));
   return uuid;
@@ -301,7 +95,7 @@ ctl_domstate (HangarTestEnv *env,
 {
   char *out = NULL;
 
-  ctl_ok (env, &out, "domstate", name, NULL);
+  hangar_test_ctl_ok (env, &out, "domstate", name, NULL);
   return g_strchomp (out);
 }
 
@@ -358,7 +152,7 @@ wait_for_boots (HangarTestEnv *env,
 
   do
     {
-      ctl_ok (env, &console, "console-log", name, NULL);
+      hangar_test_ctl_ok (env, &console, "console-log", name, NULL);
       if (count_occurrences (console, BOOT_MARKER) >= boots)
         return;
       g_usleep (POLL_INTERVAL_MS * 1000);
@@ -403,43 +197,43 @@ test_define_and_inspect (void)
   g_assert_cmpstr (beta, !=, alpha);
 
   /* Nothing runs: plain list shows the header only; --all both, by name. */
-  ctl_ok (env, &out, "list", NULL);
+  hangar_test_ctl_ok (env, &out, "list", NULL);
   g_assert_cmpstr (out, ==, " Id   Name   State\n" "--------------------\n");
-  ctl_ok (env, &out, "list", "--all", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--all", NULL);
   g_assert_cmpstr (out, ==,
                    " Id   Name        State\n"
                    "----------------------------\n"
                    " -    beta        shut off\n"
                    " -    ctl-alpha   shut off\n");
-  ctl_ok (env, &out, "-q", "list", "--all", NULL);
+  hangar_test_ctl_ok (env, &out, "-q", "list", "--all", NULL);
   g_assert_cmpstr (out, ==,
                    " -   beta        shut off\n"
                    " -   ctl-alpha   shut off\n");
-  ctl_ok (env, &out, "list", "--all", "--name", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--all", "--name", NULL);
   g_assert_cmpstr (out, ==, "beta\nctl-alpha\n");
-  ctl_ok (env, &out, "list", "--name", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--name", NULL);
   g_assert_cmpstr (out, ==, "");
-  ctl_ok (env, &out, "list", "--all", "--uuid", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--all", "--uuid", NULL);
   expected = g_strdup_printf ("%s\n%s\n", beta, alpha);
   g_assert_cmpstr (out, ==, expected);
   g_free (expected);
-  ctl_ok (env, &out, "list", "--inactive", "--uuid", "--name", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--inactive", "--uuid", "--name", NULL);
   expected = g_strdup_printf ("%s beta\n%s ctl-alpha\n", beta, alpha);
   g_assert_cmpstr (out, ==, expected);
 
   /* UUIDs and names both ways. */
   g_free (expected);
-  ctl_ok (env, &out, "domname", alpha, NULL);
+  hangar_test_ctl_ok (env, &out, "domname", alpha, NULL);
   g_assert_cmpstr (out, ==, "ctl-alpha\n");
-  ctl_ok (env, &out, "domuuid", alpha, NULL);
+  hangar_test_ctl_ok (env, &out, "domuuid", alpha, NULL);
   expected = g_strdup_printf ("%s\n", alpha);
   g_assert_cmpstr (out, ==, expected);
-  ctl_ok (env, &out, "domid", "ctl-alpha", NULL);
+  hangar_test_ctl_ok (env, &out, "domid", "ctl-alpha", NULL);
   g_assert_cmpstr (out, ==, "-\n");
 
   /* dumpxml gives the definition back, with the generated UUID; defining
    * that document again keeps the machine, as virsh define does. */
-  ctl_ok (env, &dump, "dumpxml", "ctl-alpha", NULL);
+  hangar_test_ctl_ok (env, &dump, "dumpxml", "ctl-alpha", NULL);
   g_assert_nonnull (strstr (dump, "<name>ctl-alpha</name>"));
   g_free (expected);
   expected = g_strdup_printf ("<uuid>%s</uuid>", alpha);
@@ -447,11 +241,11 @@ test_define_and_inspect (void)
   g_assert_nonnull (strstr (dump, hangar_test_guest_kernel ()));
   g_assert_true (g_str_has_suffix (dump, "</domain>\n"));
   dump_path = write_tmp_file (env, "ctl-alpha-dump.xml", dump, 0644);
-  ctl_ok (env, &out, "define", dump_path, NULL);
+  hangar_test_ctl_ok (env, &out, "define", dump_path, NULL);
   g_free (expected);
   expected = g_strdup_printf ("Domain 'ctl-alpha' defined from %s\n", dump_path);
   g_assert_cmpstr (out, ==, expected);
-  ctl_ok (env, &out, "dumpxml", alpha, NULL);
+  hangar_test_ctl_ok (env, &out, "dumpxml", alpha, NULL);
   g_assert_cmpstr (out, ==, dump);
 
   /* The first file again: no UUID in it, the name taken by a machine with
@@ -459,13 +253,13 @@ test_define_and_inspect (void)
   {
     g_autofree char *first_path = g_build_filename (env->tmpdir, "ctl-alpha.xml", NULL);
 
-    status = run_ctl (env, &out, &err, "define", first_path, NULL);
-    assert_ctl_error (status, err, "ctl-alpha");
+    status = hangar_test_ctl (env, &out, &err, "define", first_path, NULL);
+    hangar_assert_ctl_error (status, err, "ctl-alpha");
     g_assert_cmpstr (out, ==, "");
   }
 
   /* dominfo of a machine that is shut off: the accelerator its next start uses. */
-  ctl_ok (env, &out, "dominfo", "ctl-alpha", NULL);
+  hangar_test_ctl_ok (env, &out, "dominfo", "ctl-alpha", NULL);
   assert_dominfo_field (out, "Id:", "-");
   assert_dominfo_field (out, "Name:", "ctl-alpha");
   assert_dominfo_field (out, "UUID:", alpha);
@@ -483,34 +277,34 @@ test_define_and_inspect (void)
   {
     g_autofree char *by_uuid = NULL;
 
-    ctl_ok (env, &by_uuid, "dominfo", alpha, NULL);
+    hangar_test_ctl_ok (env, &by_uuid, "dominfo", alpha, NULL);
 
     g_assert_cmpstr (by_uuid, ==, out);
   }
 
   /* autostart and back, as dominfo shows it. */
-  ctl_ok (env, &out, "autostart", "ctl-alpha", NULL);
+  hangar_test_ctl_ok (env, &out, "autostart", "ctl-alpha", NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-alpha' marked as autostarted\n");
-  ctl_ok (env, &out, "dominfo", "ctl-alpha", NULL);
+  hangar_test_ctl_ok (env, &out, "dominfo", "ctl-alpha", NULL);
   assert_dominfo_field (out, "Autostart:", "enable");
-  ctl_ok (env, &out, "autostart", "--disable", alpha, NULL);
+  hangar_test_ctl_ok (env, &out, "autostart", "--disable", alpha, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-alpha' unmarked as autostarted\n");
-  ctl_ok (env, &out, "dominfo", "ctl-alpha", NULL);
+  hangar_test_ctl_ok (env, &out, "dominfo", "ctl-alpha", NULL);
   assert_dominfo_field (out, "Autostart:", "disable");
 
   /* version: both ends. */
-  ctl_ok (env, &out, "version", NULL);
+  hangar_test_ctl_ok (env, &out, "version", NULL);
   g_assert_true (g_str_has_prefix (out, "Client: hangarctl "));
   g_assert_nonnull (strstr (out, "\nEngine: hangard "));
   g_assert_nonnull (strstr (out, " (session mode)\n"));
   {
     g_autofree char *line = g_strdup_printf ("Accelerator: %s", accelerator);
 
-    assert_has_line (out, line);
+    hangar_assert_has_line (out, line);
   }
 
   /* nodeinfo: the host as the engine sees it. */
-  ctl_ok (env, &out, "nodeinfo", NULL);
+  hangar_test_ctl_ok (env, &out, "nodeinfo", NULL);
   {
     g_autofree char *cpus = field_value (out, "CPU(s):");
     g_autofree char *memory = field_value (out, "Memory size:");
@@ -533,14 +327,14 @@ test_define_and_inspect (void)
   }
 
   /* undefine: gone from every list, by name or by UUID. */
-  ctl_ok (env, &out, "undefine", beta, NULL);
+  hangar_test_ctl_ok (env, &out, "undefine", beta, NULL);
   g_assert_cmpstr (out, ==, "Domain 'beta' has been undefined\n");
-  ctl_ok (env, &out, "undefine", "ctl-alpha", NULL);
+  hangar_test_ctl_ok (env, &out, "undefine", "ctl-alpha", NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-alpha' has been undefined\n");
-  ctl_ok (env, &out, "list", "--all", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--all", NULL);
   g_assert_cmpstr (out, ==, " Id   Name   State\n" "--------------------\n");
-  status = run_ctl (env, &out, &err, "dominfo", alpha, NULL);
-  assert_ctl_error (status, err, alpha);
+  status = hangar_test_ctl (env, &out, &err, "dominfo", alpha, NULL);
+  hangar_assert_ctl_error (status, err, alpha);
 
   hangar_test_env_free (env);
 }
@@ -586,52 +380,52 @@ test_lifecycle (void)
   uuid = ctl_define (env, name, xml);
 
   /* The devices, from the definition. */
-  ctl_ok (env, &out, "domblklist", name, NULL);
+  hangar_test_ctl_ok (env, &out, "domblklist", name, NULL);
   {
     g_autofree char *line = dashes (strlen ("Target") + 3 + MAX (strlen ("Source"), strlen (disk)) + 3);
 
     expected = g_strdup_printf (" Target   Source\n%s\n vda      %s\n", line, disk);
     g_assert_cmpstr (out, ==, expected);
   }
-  ctl_ok (env, &out, "domblklist", "--details", name, NULL);
+  hangar_test_ctl_ok (env, &out, "domblklist", "--details", name, NULL);
   g_assert_true (g_str_has_prefix (out, " Type   Device   Target   Source\n"));
   g_free (expected);
   expected = g_strdup_printf (" file   disk     vda      %s", disk);
-  assert_has_line (out, expected);
-  ctl_ok (env, &out, "domiflist", name, NULL);
+  hangar_assert_has_line (out, expected);
+  hangar_test_ctl_ok (env, &out, "domiflist", name, NULL);
   g_assert_cmpstr (out, ==,
                    " Interface   Type   Source   Model   MAC\n"
                    "--------------------------------------------------------\n"
                    " -           user   -        e1000   " TEST_MAC "\n");
 
   /* start; a second start is refused. */
-  ctl_ok (env, &out, "start", name, NULL);
+  hangar_test_ctl_ok (env, &out, "start", name, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' started\n");
   assert_domstate (env, name, "running");
-  status = run_ctl (env, &out, &err, "start", name, NULL);
-  assert_ctl_error (status, err, "already running");
+  status = hangar_test_ctl (env, &out, &err, "start", name, NULL);
+  hangar_assert_ctl_error (status, err, "already running");
   g_assert_cmpstr (out, ==, "");
 
   wait_for_boots (env, name, 1);
 
-  ctl_ok (env, &out, "list", NULL);
+  hangar_test_ctl_ok (env, &out, "list", NULL);
   g_assert_cmpstr (out, ==,
                    " Id   Name       State\n"
                    "--------------------------\n"
                    " 1    ctl-life   running\n");
-  ctl_ok (env, &out, "list", "--uuid", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--uuid", NULL);
   g_free (expected);
   expected = g_strdup_printf ("%s\n", uuid);
   g_assert_cmpstr (out, ==, expected);
-  ctl_ok (env, &out, "domid", name, NULL);
+  hangar_test_ctl_ok (env, &out, "domid", name, NULL);
   g_assert_cmpstr (out, ==, "1\n");
   /* The Id names the machine too, while it runs. */
-  ctl_ok (env, &out, "domname", "1", NULL);
+  hangar_test_ctl_ok (env, &out, "domname", "1", NULL);
   g_assert_cmpstr (out, ==, "ctl-life\n");
-  ctl_ok (env, &out, "console-log", "--bytes", "64", "1", NULL);
+  hangar_test_ctl_ok (env, &out, "console-log", "--bytes", "64", "1", NULL);
   g_assert_cmpuint (strlen (out), <=, 64);
 
-  ctl_ok (env, &out, "dominfo", name, NULL);
+  hangar_test_ctl_ok (env, &out, "dominfo", name, NULL);
   assert_dominfo_field (out, "Id:", "1");
   assert_dominfo_field (out, "Name:", name);
   assert_dominfo_field (out, "UUID:", uuid);
@@ -648,7 +442,7 @@ test_lifecycle (void)
   }
 
   /* domstats: state, CPU, the disk the kernel probed, the NIC. */
-  ctl_ok (env, &out, "domstats", name, NULL);
+  hangar_test_ctl_ok (env, &out, "domstats", name, NULL);
   g_assert_true (g_str_has_prefix (out, "Domain: 'ctl-life'\n  state.state=1\n"));
   g_assert_true (g_str_has_suffix (out, "\n\n"));
   {
@@ -661,66 +455,66 @@ test_lifecycle (void)
     g_assert_true (is_number (rd_bytes));
     g_assert_true (is_number (wr_bytes));
   }
-  assert_has_line (out, "  balloon.maximum=131072");
-  assert_has_line (out, "  vcpu.current=1");
-  assert_has_line (out, "  block.count=1");
-  assert_has_line (out, "  block.0.name=vda");
-  assert_has_line (out, "  net.count=1");
-  assert_has_line (out, "  net.0.mac=" TEST_MAC);
-  ctl_ok (env, &out, "domstats", "--state", "--list-running", NULL);
+  hangar_assert_has_line (out, "  balloon.maximum=131072");
+  hangar_assert_has_line (out, "  vcpu.current=1");
+  hangar_assert_has_line (out, "  block.count=1");
+  hangar_assert_has_line (out, "  block.0.name=vda");
+  hangar_assert_has_line (out, "  net.count=1");
+  hangar_assert_has_line (out, "  net.0.mac=" TEST_MAC);
+  hangar_test_ctl_ok (env, &out, "domstats", "--state", "--list-running", NULL);
   g_assert_cmpstr (out, ==, "Domain: 'ctl-life'\n  state.state=1\n\n");
 
   /* suspend and resume, by name and by UUID. */
-  ctl_ok (env, &out, "suspend", name, NULL);
+  hangar_test_ctl_ok (env, &out, "suspend", name, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' suspended\n");
   assert_domstate (env, uuid, "paused");
-  ctl_ok (env, &out, "domstate", "--reason", name, NULL);
+  hangar_test_ctl_ok (env, &out, "domstate", "--reason", name, NULL);
   g_assert_cmpstr (out, ==, "paused (paused by user)\n");
-  status = run_ctl (env, &out, &err, "suspend", name, NULL);
-  assert_ctl_error (status, err, "paused");
-  ctl_ok (env, &out, "resume", uuid, NULL);
+  status = hangar_test_ctl (env, &out, &err, "suspend", name, NULL);
+  hangar_assert_ctl_error (status, err, "paused");
+  hangar_test_ctl_ok (env, &out, "resume", uuid, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' resumed\n");
   assert_domstate (env, name, "running");
 
   /* A running machine keeps its definition. */
-  status = run_ctl (env, &out, &err, "undefine", name, NULL);
-  assert_ctl_error (status, err, "ctl-life");
+  status = hangar_test_ctl (env, &out, &err, "undefine", name, NULL);
+  hangar_assert_ctl_error (status, err, "ctl-life");
   g_assert_cmpstr (out, ==, "");
 
   /* reboot goes through the guest, reset does not: both boot it again. */
-  ctl_ok (env, &out, "reboot", name, NULL);
+  hangar_test_ctl_ok (env, &out, "reboot", name, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' is being rebooted\n");
   wait_for_boots (env, name, 2);
   assert_domstate (env, name, "running");
-  ctl_ok (env, &out, "reset", name, NULL);
+  hangar_test_ctl_ok (env, &out, "reset", name, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' was reset\n");
   assert_domstate (env, name, "running");
   wait_for_boots (env, name, 3);
 
   /* shutdown: the guest powers itself off. */
-  ctl_ok (env, &out, "shutdown", name, NULL);
+  hangar_test_ctl_ok (env, &out, "shutdown", name, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' is being shutdown\n");
   if (!wait_for_domstate (env, name, "shut off", STATE_TIMEOUT_S))
     g_error ("ctl-life did not power off after shutdown");
-  ctl_ok (env, &out, "domstate", "--reason", name, NULL);
+  hangar_test_ctl_ok (env, &out, "domstate", "--reason", name, NULL);
   g_assert_cmpstr (out, ==, "shut off (guest powered off)\n");
-  ctl_ok (env, &out, "console-log", name, NULL);
+  hangar_test_ctl_ok (env, &out, "console-log", name, NULL);
   g_assert_nonnull (strstr (out, "HANGAR-GUEST-POWEROFF"));
-  ctl_ok (env, &out, "list", NULL);
+  hangar_test_ctl_ok (env, &out, "list", NULL);
   g_assert_cmpstr (out, ==, " Id   Name   State\n" "--------------------\n");
-  status = run_ctl (env, &out, &err, "shutdown", name, NULL);
-  assert_ctl_error (status, err, "not running");
+  status = hangar_test_ctl (env, &out, &err, "shutdown", name, NULL);
+  hangar_assert_ctl_error (status, err, "not running");
 
   /* start by UUID, destroy by UUID. */
-  ctl_ok (env, &out, "start", uuid, NULL);
+  hangar_test_ctl_ok (env, &out, "start", uuid, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' started\n");
   assert_domstate (env, uuid, "running");
-  ctl_ok (env, &out, "destroy", uuid, NULL);
+  hangar_test_ctl_ok (env, &out, "destroy", uuid, NULL);
   g_assert_cmpstr (out, ==, "Domain 'ctl-life' destroyed\n");
   assert_domstate (env, name, "shut off");
-  ctl_ok (env, &out, "domstate", "--reason", uuid, NULL);
+  hangar_test_ctl_ok (env, &out, "domstate", "--reason", uuid, NULL);
   g_assert_cmpstr (out, ==, "shut off (destroyed)\n");
-  ctl_ok (env, &out, "list", "--all", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--all", NULL);
   g_assert_cmpstr (out, ==,
                    " Id   Name       State\n"
                    "---------------------------\n"
@@ -744,29 +538,29 @@ test_errors (void)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *no_socket = NULL;
-  CtlOptions elsewhere = { 0 };
+  HangarCtlOptions elsewhere = { 0 };
   const char *unknown_verbs[] = { "dominfo", "start", "dumpxml", "edit", "undefine", NULL };
   int status;
 
   /* An unknown machine is named, whatever the verb. */
   for (guint i = 0; unknown_verbs[i] != NULL; i++)
     {
-      status = run_ctl (env, &out, &err, unknown_verbs[i], "no-such-machine", NULL);
-      assert_ctl_error (status, err, "'no-such-machine'");
+      status = hangar_test_ctl (env, &out, &err, unknown_verbs[i], "no-such-machine", NULL);
+      hangar_assert_ctl_error (status, err, "'no-such-machine'");
       g_assert_cmpstr (out, ==, "");
     }
 
   /* Bad verbs, options and argument counts. */
-  status = run_ctl (env, &out, &err, "frobnicate", "ctl-errors", NULL);
-  assert_ctl_error (status, err, "frobnicate");
-  status = run_ctl (env, &out, &err, "list", "--no-such-option", NULL);
-  assert_ctl_error (status, err, "--no-such-option");
-  status = run_ctl (env, &out, &err, "start", NULL);
-  assert_ctl_error (status, err, "NAME");
-  status = run_ctl (env, &out, &err, "domstate", "ctl-errors", "extra", NULL);
-  assert_ctl_error (status, err, "extra");
-  status = run_ctl (env, &out, &err, "resume", "ctl-errors", NULL);
-  assert_ctl_error (status, err, "not paused");
+  status = hangar_test_ctl (env, &out, &err, "frobnicate", "ctl-errors", NULL);
+  hangar_assert_ctl_error (status, err, "frobnicate");
+  status = hangar_test_ctl (env, &out, &err, "list", "--no-such-option", NULL);
+  hangar_assert_ctl_error (status, err, "--no-such-option");
+  status = hangar_test_ctl (env, &out, &err, "start", NULL);
+  hangar_assert_ctl_error (status, err, "NAME");
+  status = hangar_test_ctl (env, &out, &err, "domstate", "ctl-errors", "extra", NULL);
+  hangar_assert_ctl_error (status, err, "extra");
+  status = hangar_test_ctl (env, &out, &err, "resume", "ctl-errors", NULL);
+  hangar_assert_ctl_error (status, err, "not paused");
 
   /* define: the engine's own message, on one line. */
   {
@@ -795,7 +589,7 @@ test_errors (void)
         g_assert_null (strchr (error->message, '\n'));
         expected = g_strdup_printf ("error: %s\n", error->message);
 
-        g_assert_cmpint (run_ctl (env, &out, &err, "define", path, NULL), ==, 1);
+        g_assert_cmpint (hangar_test_ctl (env, &out, &err, "define", path, NULL), ==, 1);
         g_assert_cmpstr (err, ==, expected);
         g_assert_cmpstr (out, ==, "");
       }
@@ -803,12 +597,12 @@ test_errors (void)
   {
     g_autofree char *missing = g_build_filename (env->tmpdir, "missing.xml", NULL);
 
-    status = run_ctl (env, &out, &err, "define", missing, NULL);
-    assert_ctl_error (status, err, missing);
+    status = hangar_test_ctl (env, &out, &err, "define", missing, NULL);
+    hangar_assert_ctl_error (status, err, missing);
   }
 
   /* Nothing of that changed the machine. */
-  ctl_ok (env, &out, "list", "--all", "--uuid", NULL);
+  hangar_test_ctl_ok (env, &out, "list", "--all", "--uuid", NULL);
   {
     g_autofree char *expected = g_strdup_printf ("%s\n", uuid);
 
@@ -818,25 +612,25 @@ test_errors (void)
   /* Addresses that lead nowhere. */
   no_socket = g_strdup_printf ("unix:path=%s/no-such-socket", env->tmpdir);
   elsewhere.address = no_socket;
-  status = run_ctl_with (env, &elsewhere, &out, &err, "list", NULL);
-  assert_ctl_error (status, err, "Cannot connect");
+  status = hangar_test_ctl_with (env, &elsewhere, &out, &err, "list", NULL);
+  hangar_assert_ctl_error (status, err, "Cannot connect");
   g_assert_nonnull (strstr (err, no_socket));
   g_assert_cmpstr (out, ==, "");
   elsewhere.address = "qemu:///system";
-  status = run_ctl_with (env, &elsewhere, &out, &err, "list", NULL);
-  assert_ctl_error (status, err, "libvirt URI");
+  status = hangar_test_ctl_with (env, &elsewhere, &out, &err, "list", NULL);
+  hangar_assert_ctl_error (status, err, "libvirt URI");
 
   /* A bus without an engine: every verb says so, list does not print an
    * empty table. */
   hangar_test_env_kill_engine (env, SIGTERM);
-  status = run_ctl (env, &out, &err, "list", "--all", NULL);
-  assert_ctl_error (status, err, "No Hangar engine");
+  status = hangar_test_ctl (env, &out, &err, "list", "--all", NULL);
+  hangar_assert_ctl_error (status, err, "No Hangar engine");
   g_assert_nonnull (strstr (err, env->bus_address));
   g_assert_cmpstr (out, ==, "");
-  status = run_ctl (env, &out, &err, "dominfo", "ctl-errors", NULL);
-  assert_ctl_error (status, err, "No Hangar engine");
-  status = run_ctl (env, &out, &err, "nodeinfo", NULL);
-  assert_ctl_error (status, err, "No Hangar engine");
+  status = hangar_test_ctl (env, &out, &err, "dominfo", "ctl-errors", NULL);
+  hangar_assert_ctl_error (status, err, "No Hangar engine");
+  status = hangar_test_ctl (env, &out, &err, "nodeinfo", NULL);
+  hangar_assert_ctl_error (status, err, "No Hangar engine");
   g_assert_cmpstr (out, ==, "");
 
   hangar_test_env_free (env);
@@ -874,25 +668,25 @@ test_edit (void)
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *engine_message = NULL;
-  CtlOptions options = { 0 };
+  HangarCtlOptions options = { 0 };
 
   /* A good edit: redefined, and dominfo shows it. */
   options.editor = grow_memory;
-  g_assert_cmpint (run_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 0);
+  g_assert_cmpint (hangar_test_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 0);
   g_assert_cmpstr (err, ==, "");
   g_assert_cmpstr (out, ==, "Domain 'ctl-edit' XML configuration edited.\n");
-  ctl_ok (env, &out, "dominfo", name, NULL);
+  hangar_test_ctl_ok (env, &out, "dominfo", name, NULL);
   assert_dominfo_field (out, "Max memory:", "262144 KiB");
   assert_dominfo_field (out, "UUID:", uuid);
 
   /* An editor that changes nothing. */
   options.editor = "true";
-  g_assert_cmpint (run_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 0);
+  g_assert_cmpint (hangar_test_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 0);
   g_assert_cmpstr (err, ==, "");
   g_assert_cmpstr (out, ==, "Domain 'ctl-edit' XML configuration not changed.\n");
 
   /* The engine's words for the broken text the next edits make. */
-  ctl_ok (env, &before, "dumpxml", name, NULL);
+  hangar_test_ctl_ok (env, &before, "dumpxml", name, NULL);
   {
     g_auto(GStrv) parts = g_strsplit (before, "</domain>", 2);
     g_autofree char *broken = g_strconcat (parts[0], "<broken", parts[1], NULL);
@@ -906,7 +700,7 @@ test_edit (void)
   /* A bad edit, answered "n": nothing changes, the text is kept. */
   options.editor = break_xml;
   options.stdin_path = answer_no;
-  g_assert_cmpint (run_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 1);
+  g_assert_cmpint (hangar_test_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 1);
   g_assert_cmpstr (err, ==, engine_message);
   g_assert_true (g_str_has_prefix (out, "Failed. Try again? [y,n,i,f,?]: n\n"
                                         "Domain 'ctl-edit' XML configuration not changed; "
@@ -920,26 +714,26 @@ test_edit (void)
     g_assert_nonnull (strstr (kept, "<broken"));
     g_assert_nonnull (strstr (kept, "<name>ctl-edit</name>"));
   }
-  ctl_ok (env, &after, "dumpxml", name, NULL);
+  hangar_test_ctl_ok (env, &after, "dumpxml", name, NULL);
   g_assert_cmpstr (after, ==, before);
 
   /* The same with no answer at all (stdin at its end): no, not a hang. */
   options.stdin_path = NULL;
-  g_assert_cmpint (run_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 1);
+  g_assert_cmpint (hangar_test_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 1);
   g_assert_cmpstr (err, ==, engine_message);
   g_assert_nonnull (strstr (out, "XML configuration not changed; your text is kept in "));
-  ctl_ok (env, &after, "dumpxml", name, NULL);
+  hangar_test_ctl_ok (env, &after, "dumpxml", name, NULL);
   g_assert_cmpstr (after, ==, before);
 
   /* Broken the first time, "y", fixed the second: the fix is the user's
    * text edited again, not a fresh copy. */
   options.editor = break_then_fix;
   options.stdin_path = answer_yes;
-  g_assert_cmpint (run_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 0);
+  g_assert_cmpint (hangar_test_ctl_with (env, &options, &out, &err, "edit", name, NULL), ==, 0);
   g_assert_cmpstr (err, ==, engine_message);
   g_assert_cmpstr (out, ==, "Failed. Try again? [y,n,i,f,?]: y\n"
                             "Domain 'ctl-edit' XML configuration edited.\n");
-  ctl_ok (env, &out, "dominfo", name, NULL);
+  hangar_test_ctl_ok (env, &out, "dominfo", name, NULL);
   assert_dominfo_field (out, "CPU(s):", "2");
   assert_dominfo_field (out, "Max memory:", "262144 KiB");
 

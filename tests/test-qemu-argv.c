@@ -24,11 +24,23 @@ disk_def_free (gpointer data)
 }
 
 static void
+port_forward_free (gpointer data)
+{
+  HangardPortForward *forward = data;
+
+  g_free (forward->protocol);
+  g_free (forward->host_address);
+  g_free (forward);
+}
+
+static void
 nic_def_free (gpointer data)
 {
   HangardNicDef *nic = data;
 
   g_free (nic->mac);
+  g_free (nic->source);
+  g_ptr_array_unref (nic->port_forwards);
   g_free (nic);
 }
 
@@ -98,8 +110,39 @@ add_nic (TestDomain      *d,
   nic->type = HANGARD_NIC_TYPE_USER;
   nic->model = model;
   nic->mac = g_strdup (mac);
+  nic->port_forwards = g_ptr_array_new_with_free_func (port_forward_free);
   g_ptr_array_add (d->nics, nic);
   return nic;
+}
+
+/* A NIC on a virtual network or host bridge named `source`. */
+static HangardNicDef *
+add_tap_nic (TestDomain     *d,
+             HangardNicType  type,
+             const char     *source,
+             const char     *mac)
+{
+  HangardNicDef *nic = add_nic (d, HANGARD_NIC_MODEL_VIRTIO, mac);
+
+  nic->type = type;
+  nic->source = g_strdup (source);
+  return nic;
+}
+
+static void
+add_port_forward (HangardNicDef *nic,
+                  const char    *protocol,
+                  const char    *host_address,
+                  guint          host_port,
+                  guint          guest_port)
+{
+  HangardPortForward *forward = g_new0 (HangardPortForward, 1);
+
+  forward->protocol = g_strdup (protocol);
+  forward->host_address = g_strdup (host_address);
+  forward->host_port = host_port;
+  forward->guest_port = guest_port;
+  g_ptr_array_add (nic->port_forwards, forward);
 }
 
 static HangardQemuRun
@@ -817,6 +860,137 @@ test_nic_invalid_mac (void)
     }
 }
 
+static void
+test_nic_hostfwd (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) argv = NULL;
+  HangardNicDef *nic = add_nic (d, HANGARD_NIC_MODEL_VIRTIO, "52:54:00:00:00:01");
+
+  add_port_forward (nic, "tcp", "127.0.0.1", 2222, 22);
+  add_port_forward (nic, "udp", NULL, 5353, 53);
+  add_port_forward (nic, "tcp", NULL, 8080, 8080);
+  add_nic (d, HANGARD_NIC_MODEL_E1000, "52:54:00:00:00:02");
+  argv = build_ok (d, &run);
+
+  /* The form checked against QEMU 7.2: it listens on 127.0.0.1:2222 and on
+   * every address for the others. */
+  g_assert_true (has_pair (argv, "-netdev",
+                           "user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,"
+                           "hostfwd=udp::5353-:53,hostfwd=tcp::8080-:8080"));
+  g_assert_true (has_pair (argv, "-netdev", "user,id=net1"));
+  g_assert_cmpuint (count_option (argv, "-netdev"), ==, 2);
+}
+
+static void
+test_nic_hostfwd_invalid (void)
+{
+  static const struct {
+    const char *protocol;
+    const char *address;
+    guint       host_port;
+    guint       guest_port;
+  } bad[] = {
+    { "sctp", NULL, 2222, 22 },
+    { NULL, NULL, 2222, 22 },
+    { "tcp", "127.0.0.1,guestfwd=x", 2222, 22 },
+    { "tcp", "localhost", 2222, 22 },
+    { "tcp", NULL, 0, 22 },
+    { "tcp", NULL, 2222, 65536 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+      HangardNicDef *nic = add_nic (d, HANGARD_NIC_MODEL_VIRTIO, "52:54:00:00:00:01");
+
+      add_port_forward (nic, bad[i].protocol, bad[i].address, bad[i].host_port,
+                        bad[i].guest_port);
+      assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+static void
+test_nic_tap (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  const int fds[] = { 5, -1, 7 };
+  g_auto(GStrv) argv = NULL;
+
+  add_tap_nic (d, HANGARD_NIC_TYPE_NETWORK, "default", "52:54:00:00:00:01")->boot_order = 1;
+  add_port_forward (add_nic (d, HANGARD_NIC_MODEL_E1000, "52:54:00:00:00:02"),
+                    "tcp", NULL, 2222, 22);
+  add_tap_nic (d, HANGARD_NIC_TYPE_BRIDGE, "br0", "52:54:00:00:00:03");
+  run.nic_fds = fds;
+  run.n_nic_fds = G_N_ELEMENTS (fds);
+  argv = build_ok (d, &run);
+
+  g_assert_true (has_pair (argv, "-netdev", "tap,id=net0,fd=5,vhost=off"));
+  g_assert_true (has_pair (argv, "-netdev", "user,id=net1,hostfwd=tcp::2222-:22"));
+  g_assert_true (has_pair (argv, "-netdev", "tap,id=net2,fd=7,vhost=off"));
+  g_assert_cmpstr (device_with_id (argv, "nic0"), ==,
+                   "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,id=nic0,bootindex=1");
+  g_assert_cmpstr (device_with_id (argv, "nic1"), ==,
+                   "e1000,netdev=net1,mac=52:54:00:00:00:02,id=nic1");
+  g_assert_cmpstr (device_with_id (argv, "nic2"), ==,
+                   "virtio-net-pci,netdev=net2,mac=52:54:00:00:00:03,id=nic2");
+}
+
+static void
+test_nic_tap_for_user_nic (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  const int fds[] = { 9 };
+  g_auto(GStrv) argv = NULL;
+
+  /* A tap given for a user NIC is used: the engine decides. */
+  add_nic (d, HANGARD_NIC_MODEL_VIRTIO, "52:54:00:00:00:01");
+  run.nic_fds = fds;
+  run.n_nic_fds = G_N_ELEMENTS (fds);
+  argv = build_ok (d, &run);
+
+  g_assert_true (has_pair (argv, "-netdev", "tap,id=net0,fd=9,vhost=off"));
+  g_assert_cmpuint (count_option (argv, "-netdev"), ==, 1);
+}
+
+static void
+test_nic_tap_missing (void)
+{
+  const int short_fds[] = { 4 };
+  const int unset_fds[] = { 4, -1 };
+  const struct {
+    const int *fds;
+    guint      n_fds;
+  } runs[] = {
+    { NULL, 0 },
+    { short_fds, G_N_ELEMENTS (short_fds) },
+    { unset_fds, G_N_ELEMENTS (unset_fds) },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (runs); i++)
+    {
+      g_autoptr(TestDomain) d = make_domain ();
+      HangardQemuRun run = make_run ();
+      g_autoptr(GError) error = NULL;
+      g_auto(GStrv) argv = NULL;
+
+      add_nic (d, HANGARD_NIC_MODEL_VIRTIO, "52:54:00:00:00:01");
+      add_tap_nic (d, i % 2 == 0 ? HANGARD_NIC_TYPE_NETWORK : HANGARD_NIC_TYPE_BRIDGE,
+                   i % 2 == 0 ? "default" : "br0", "52:54:00:00:00:02");
+      run.nic_fds = runs[i].fds;
+      run.n_nic_fds = runs[i].n_fds;
+
+      argv = hangard_qemu_build_argv (d, &run, &error);
+      g_assert_null (argv);
+      g_assert_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED);
+      g_assert_cmpstr (error->message, ==, "internal: no tap for interface 1");
+    }
+}
+
 /* ---- display ------------------------------------------------------------- */
 
 static void
@@ -998,6 +1172,11 @@ main (int   argc,
   g_test_add_func ("/qemu-argv/boot/kernel-required", test_kernel_required);
   g_test_add_func ("/qemu-argv/nic/models", test_nics);
   g_test_add_func ("/qemu-argv/nic/invalid-mac", test_nic_invalid_mac);
+  g_test_add_func ("/qemu-argv/nic/hostfwd", test_nic_hostfwd);
+  g_test_add_func ("/qemu-argv/nic/hostfwd-invalid", test_nic_hostfwd_invalid);
+  g_test_add_func ("/qemu-argv/nic/tap", test_nic_tap);
+  g_test_add_func ("/qemu-argv/nic/tap-for-user-nic", test_nic_tap_for_user_nic);
+  g_test_add_func ("/qemu-argv/nic/tap-missing", test_nic_tap_missing);
   g_test_add_func ("/qemu-argv/display/vnc", test_display_vnc);
   g_test_add_func ("/qemu-argv/display/none", test_display_none);
   g_test_add_func ("/qemu-argv/display/virtio-vga", test_display_virtio_vga);

@@ -646,6 +646,19 @@ test_boot_from_volumes (void)
   hangar_assert_engine_error (error, HANGAR_ERROR_INVALID_STATE, "volume-guest");
   g_clear_error (&error);
 
+  /* Even with its pool stopped, a running guest's disks stay. */
+  hangar_storage_pool_call_stop_sync (pool, NULL, &error);
+  g_assert_no_error (error);
+  hangar_storage_pool_call_undefine_sync (pool, g_variant_new_parsed ("{'delete-directory': <true>, 'delete-volumes': <true>}"),
+                                          NULL, &error);
+  hangar_assert_engine_error (error, HANGAR_ERROR_INVALID_STATE, "volume-guest");
+  g_clear_error (&error);
+  g_assert_true (g_file_test (hangar_volume_get_path (disk), G_FILE_TEST_EXISTS));
+  hangar_storage_pool_call_start_sync (pool, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&disk);
+  disk = find_volume (env, g_dbus_proxy_get_object_path (G_DBUS_PROXY (pool)), "root disk.qcow2");
+
   hangar_machine_call_force_off_sync (machine, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (hangar_test_wait_for_state (machine, "shutoff", 30));

@@ -315,10 +315,13 @@ open_source (const char  *file,
       return -1;
     }
 
-  if (fstat (fd, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
+  /* A pipe too (/dev/stdin, a FIFO): the engine reads it to its end, with
+   * no total for the progress bar. */
+  if (fstat (fd, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode) &&
+      !S_ISFIFO (st.st_mode))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("%s is not a file"), file);
+                   _("%s is not a file, a block device or a pipe"), file);
       close (fd);
       return -1;
     }

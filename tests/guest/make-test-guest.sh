@@ -363,7 +363,8 @@ deconfig)
 bound|renew)
 	ip -4 addr flush dev "$interface"
 	ip addr add "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
-	if [ -n "$router" ] && [ -z "$(ip route show default)" ]; then
+	# busybox `ip route show default` lists every route: grep for it.
+	if [ -n "$router" ] && ! ip route | grep -q '^default'; then
 		for r in $router; do
 			ip route add default via "$r" dev "$interface" && break
 		done
@@ -448,6 +449,20 @@ if has_word hangar.dhcp; then
 			echo "HANGAR-GUEST-DHCP-FAILED $dev"
 	done
 fi
+
+# hangar.ping=ADDR (may repeat): after DHCP, can the guest reach ADDR?
+for word in $cmdline; do
+	case "$word" in
+	hangar.ping=*)
+		addr=${word#hangar.ping=}
+		if ping -c 1 -W 3 "$addr" >/dev/null 2>&1; then
+			echo "HANGAR-GUEST-PING $addr ok"
+		else
+			echo "HANGAR-GUEST-PING $addr fail"
+		fi
+		;;
+	esac
+done
 
 if has_word hangar.poweroff; then
 	/sbin/hangar-poweroff
