@@ -30,3 +30,33 @@ hangar_error_quark (void)
                                       G_N_ELEMENTS (hangar_error_entries));
   return (GQuark) quark;
 }
+
+gboolean
+hangard_check_options (GVariant            *options,
+                       const char * const  *allowed,
+                       GError             **error)
+{
+  GVariantIter iter;
+  const char *key;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    if (allowed == NULL || !g_strv_contains (allowed, key))
+      {
+        g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT, "Unknown option '%s'", key);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+gboolean
+hangard_invocation_answer (GDBusMethodInvocation *invocation,
+                           gboolean               ok,
+                           const GError          *error)
+{
+  if (ok)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  return TRUE;
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -25,5 +25,18 @@ typedef enum {
 #define HANGAR_ERROR_N_CODES (HANGAR_ERROR_QEMU + 1)
 
 GQuark hangar_error_quark (void);
+
+/* The engine refuses options it does not know, so a client never believes
+ * one it passed was honoured: InvalidArgument naming the first unknown key
+ * of `options` (a{sv}) that is not in `allowed` (NULL-terminated, nullable). */
+gboolean hangard_check_options      (GVariant              *options,
+                                     const char * const    *allowed,
+                                     GError               **error);
+
+/* Answers `invocation` with nothing when `ok`, else with `error`. Returns
+ * TRUE, as method handlers do. */
+gboolean hangard_invocation_answer  (GDBusMethodInvocation *invocation,
+                                     gboolean               ok,
+                                     const GError          *error);
 
 G_END_DECLS

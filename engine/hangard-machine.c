@@ -216,25 +216,6 @@ handle_resume (HangarMachine *iface, GDBusMethodInvocation *invocation)
 
 /* ---- Definition ----------------------------------------------------------- */
 
-/* No option is known yet: refuse any, so a client never believes an option
- * it passed was honoured. */
-static gboolean
-check_no_options (GVariant  *options,
-                  GError   **error)
-{
-  GVariantIter iter;
-  const char *key;
-
-  g_variant_iter_init (&iter, options);
-  if (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                   _("Unknown option '%s'"), key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static gboolean
 handle_set_autostart (HangarMachine         *iface,
                       GDBusMethodInvocation *invocation,
@@ -266,7 +247,7 @@ handle_undefine (HangarMachine         *iface,
 
   /* The daemon drops its reference: keep ourselves alive to answer. */
   g_object_ref (self);
-  if (!check_no_options (options, &error) ||
+  if (!hangard_check_options (options, NULL, &error) ||
       !hangard_daemon_undefine_machine (self->daemon, self, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
@@ -287,7 +268,7 @@ handle_get_xml (HangarMachine         *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
     return TRUE;
 
-  if (!check_no_options (options, &error))
+  if (!hangard_check_options (options, NULL, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return TRUE;

@@ -287,34 +287,6 @@ registry (HangardNetwork *self)
 }
 
 static gboolean
-check_no_options (GVariant  *options,
-                  GError   **error)
-{
-  GVariantIter iter;
-  const char *key;
-
-  g_variant_iter_init (&iter, options);
-  if (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
-    {
-      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT, _("Unknown option '%s'"), key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-answer (GDBusMethodInvocation *invocation,
-        gboolean               ok,
-        GError                *error)
-{
-  if (ok)
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    g_dbus_method_invocation_return_gerror (invocation, error);
-  return TRUE;
-}
-
-static gboolean
 handle_start (HangarNetwork         *iface,
               GDBusMethodInvocation *invocation)
 {
@@ -325,7 +297,7 @@ handle_start (HangarNetwork         *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
   ok = hangard_network_start (self, &error);
-  return answer (invocation, ok, error);
+  return hangard_invocation_answer (invocation, ok, error);
 }
 
 static gboolean
@@ -359,7 +331,7 @@ handle_set_autostart (HangarNetwork         *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
   ok = hangard_networks_set_autostart (registry (self), self, autostart, &error);
-  return answer (invocation, ok, error);
+  return hangard_invocation_answer (invocation, ok, error);
 }
 
 static gboolean
@@ -374,8 +346,8 @@ handle_undefine (HangarNetwork         *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
   g_object_ref (self);
-  ok = check_no_options (options, &error) && hangard_networks_undefine (registry (self), self, &error);
-  answer (invocation, ok, error);
+  ok = hangard_check_options (options, NULL, &error) && hangard_networks_undefine (registry (self), self, &error);
+  hangard_invocation_answer (invocation, ok, error);
   g_object_unref (self);
   return TRUE;
 }
@@ -391,8 +363,8 @@ handle_get_xml (HangarNetwork         *iface,
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
     return TRUE;
-  if (!check_no_options (options, &error))
-    return answer (invocation, FALSE, error);
+  if (!hangard_check_options (options, NULL, &error))
+    return hangard_invocation_answer (invocation, FALSE, error);
   xml = hangard_network_def_to_xml (self->def);
   hangar_network_complete_get_xml (iface, invocation, xml);
   return TRUE;

@@ -385,36 +385,6 @@ hangard_pool_stop (HangardPool *self,
 /* ---- Methods -------------------------------------------------------------- */
 
 static gboolean
-check_options (GVariant    *options,
-               const char **allowed,
-               GError     **error)
-{
-  GVariantIter iter;
-  const char *key;
-
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
-    if (allowed == NULL || !g_strv_contains (allowed, key))
-      {
-        g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT, _("Unknown option '%s'"), key);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-static gboolean
-return_result (GDBusMethodInvocation *invocation,
-               gboolean               ok,
-               GError                *error)
-{
-  if (ok)
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    g_dbus_method_invocation_return_gerror (invocation, error);
-  return TRUE;
-}
-
-static gboolean
 handle_build (HangarStoragePool     *iface,
               GDBusMethodInvocation *invocation)
 {
@@ -432,7 +402,7 @@ handle_build (HangarStoragePool     *iface,
       g_set_error (&error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot create %s: %s"),
                    self->def->target_path, g_strerror (saved_errno));
     }
-  return return_result (invocation, error == NULL, error);
+  return hangard_invocation_answer (invocation, error == NULL, error);
 }
 
 static gboolean
@@ -446,7 +416,7 @@ handle_start (HangarStoragePool     *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
   ok = hangard_pool_start (self, &error);
-  return return_result (invocation, ok, error);
+  return hangard_invocation_answer (invocation, ok, error);
 }
 
 static gboolean
@@ -487,7 +457,7 @@ handle_refresh (HangarStoragePool     *iface,
   ok = hangard_pool_refresh (self, &error);
   if (!ok && g_error_matches (error, HANGAR_ERROR, HANGAR_ERROR_NOT_FOUND))
     hangard_pool_stop (self, error->message);
-  return return_result (invocation, ok, error);
+  return hangard_invocation_answer (invocation, ok, error);
 }
 
 static gboolean
@@ -502,7 +472,7 @@ handle_set_autostart (HangarStoragePool     *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
   ok = hangard_daemon_set_pool_autostart (self->daemon, self, autostart, &error);
-  return return_result (invocation, ok, error);
+  return hangard_invocation_answer (invocation, ok, error);
 }
 
 static gboolean
@@ -522,9 +492,9 @@ handle_undefine (HangarStoragePool     *iface,
   g_variant_lookup (options, "delete-directory", "b", &delete_directory);
   g_variant_lookup (options, "delete-volumes", "b", &delete_volumes);
   g_object_ref (self);
-  ok = check_options (options, allowed, &error) &&
+  ok = hangard_check_options (options, allowed, &error) &&
        hangard_daemon_undefine_pool (self->daemon, self, delete_directory, delete_volumes, &error);
-  return_result (invocation, ok, error);
+  hangard_invocation_answer (invocation, ok, error);
   g_object_unref (self);
   return TRUE;
 }
@@ -540,8 +510,8 @@ handle_get_xml (HangarStoragePool     *iface,
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
     return TRUE;
-  if (!check_options (options, NULL, &error))
-    return return_result (invocation, FALSE, error);
+  if (!hangard_check_options (options, NULL, &error))
+    return hangard_invocation_answer (invocation, FALSE, error);
 
   update_space (self);
   if (hangard_pool_is_active (self))
@@ -746,10 +716,10 @@ handle_create_volume (HangarStoragePool     *iface,
 
   g_variant_lookup (options, "preallocate", "b", &preallocate);
   g_variant_lookup (options, "backing-volume", "&s", &backing_name);
-  if (!check_options (options, allowed, &error) ||
+  if (!hangard_check_options (options, allowed, &error) ||
       (path = prepare_new_volume (self, name, &error)) == NULL ||
       !check_create_arguments (self, capacity, format, preallocate, backing_name, &backing_path, &error))
-    return return_result (invocation, FALSE, error);
+    return hangard_invocation_answer (invocation, FALSE, error);
 
   description = g_strdup_printf (_("Creating %s"), name);
   data = volume_job_new (self, "create-volume", description, name);
@@ -803,9 +773,9 @@ handle_upload_volume (HangarStoragePool     *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
 
-  if (!check_options (options, NULL, &error) ||
+  if (!hangard_check_options (options, NULL, &error) ||
       (path = prepare_new_volume (self, name, &error)) == NULL)
-    return return_result (invocation, FALSE, error);
+    return hangard_invocation_answer (invocation, FALSE, error);
   if (*format != '\0' && !g_str_equal (format, "qcow2") && !g_str_equal (format, "raw") && !g_str_equal (format, "iso"))
     {
       g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,

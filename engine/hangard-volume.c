@@ -147,24 +147,6 @@ hangard_volume_path_for_name (const char *pool_path,
 /* ---- Helpers -------------------------------------------------------------- */
 
 static gboolean
-check_no_options (GVariant    *options,
-                  const char **allowed,
-                  GError     **error)
-{
-  GVariantIter iter;
-  const char *key;
-
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
-    if (allowed == NULL || !g_strv_contains (allowed, key))
-      {
-        g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT, _("Unknown option '%s'"), key);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-static gboolean
 check_attached (HangardVolume  *self,
                 GError        **error)
 {
@@ -224,7 +206,7 @@ handle_delete (HangarVolume          *iface,
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
 
-  if (!check_no_options (options, NULL, &error) ||
+  if (!hangard_check_options (options, NULL, &error) ||
       !check_attached (self, &error) ||
       !check_not_in_use (self, _("delete"), &error))
     {
@@ -284,7 +266,7 @@ handle_resize (HangarVolume          *iface,
     return TRUE;
 
   g_variant_lookup (options, "shrink", "b", &shrink);
-  if (!check_no_options (options, allowed, &error) ||
+  if (!hangard_check_options (options, allowed, &error) ||
       !check_attached (self, &error) ||
       !check_not_in_use (self, _("resize"), &error))
     {
@@ -455,7 +437,7 @@ handle_clone (HangarVolume          *iface,
   if (linked)
     format = "qcow2";
 
-  if (!check_no_options (options, allowed, &error) ||
+  if (!hangard_check_options (options, allowed, &error) ||
       !check_attached (self, &error) ||
       !hangard_volume_name_is_valid (name, &error) ||
       !check_clone_format (source_format, format, linked, &error) ||
@@ -520,7 +502,7 @@ handle_get_xml (HangarVolume          *iface,
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
     return TRUE;
-  if (!check_no_options (options, NULL, &error))
+  if (!hangard_check_options (options, NULL, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return TRUE;
