@@ -423,7 +423,8 @@ lookup_nic_address (HangardMachine *self,
 {
   HangardNetwork *network;
 
-  if (nic->type != HANGARD_NIC_TYPE_NETWORK)
+  /* A lease outlives the machine: only a running guest has the address. */
+  if (nic->type != HANGARD_NIC_TYPE_NETWORK || !hangard_vm_is_active (self->vm))
     return NULL;
   network = hangard_networks_lookup (hangard_daemon_get_networks (self->daemon), nic->source, NULL);
   return network ? hangard_network_lookup_lease (network, nic->mac) : NULL;

@@ -235,6 +235,32 @@ first_interface_field (HangarMachine *machine,
   return g_strdup (value);
 }
 
+/* dnsmasq processes in the engine's namespace serving `bridge`: scoped to
+ * the namespace, so other tests' networks never count. */
+static guint
+count_dnsmasq (HangarTestEnv *env,
+               const char    *bridge)
+{
+  g_autofree char *pids = output_of ("ip", "netns", "pids", env->netns, NULL);
+  g_auto(GStrv) lines = g_strsplit (pids ? pids : "", "\n", -1);
+  g_autofree char *wanted = g_strconcat ("--interface=", bridge, NULL);
+  guint count = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/cmdline", lines[i]);
+      g_autofree char *cmdline = NULL;
+      gsize length = 0;
+
+      if (*lines[i] == '\0' || !g_file_get_contents (path, &cmdline, &length, NULL) || length == 0)
+        continue;
+      if (g_str_has_suffix (cmdline, "dnsmasq") &&
+          memmem (cmdline, length, wanted, strlen (wanted)) != NULL)
+        count++;
+    }
+  return count;
+}
+
 static gboolean
 link_exists (HangarTestEnv *env,
              const char    *name)
@@ -305,7 +331,7 @@ test_nat (Fixture *fixture, gconstpointer data)
   g_clear_pointer (&table, g_free);
   table = output_of ("ip", "netns", "exec", env->netns, "nft", "list", "ruleset", NULL);
   g_assert_null (strstr (table ? table : "", "hangar_"));
-  g_assert_null (output_of ("pgrep", "-f", "interface=hgbr0", NULL));
+  g_assert_cmpuint (count_dnsmasq (env, "hgbr0"), ==, 0);
 }
 
 /* An isolated network: a lease, the host's bridge address, and nothing beyond. */
@@ -422,7 +448,6 @@ test_restart_reconciles (Fixture *fixture, gconstpointer data)
   g_autoptr(HangarNetwork) network = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *tap = NULL;
-  g_autofree char *dnsmasqs = NULL;
 
   if (skip_unless_root (fixture))
     return;
@@ -445,8 +470,7 @@ test_restart_reconciles (Fixture *fixture, gconstpointer data)
   }
   network = network_proxy (env, "default");
   g_assert_true (hangar_network_get_active (network));
-  dnsmasqs = output_of ("pgrep", "-c", "-f", "interface=hgbr0", NULL);
-  g_assert_cmpstr (g_strstrip (dnsmasqs), ==, "1");
+  g_assert_cmpuint (count_dnsmasq (env, "hgbr0"), ==, 1);
 
   hangar_machine_call_force_off_sync (machine, NULL, &error);
   g_assert_no_error (error);
@@ -455,7 +479,7 @@ test_restart_reconciles (Fixture *fixture, gconstpointer data)
   g_assert_no_error (error);
   g_assert_false (link_exists (env, "hgbr0"));
   g_assert_false (link_exists (env, tap));
-  g_assert_null (output_of ("pgrep", "-f", "interface=hgbr0", NULL));
+  g_assert_cmpuint (count_dnsmasq (env, "hgbr0"), ==, 0);
 }
 
 static void

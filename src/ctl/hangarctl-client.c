@@ -53,8 +53,8 @@ hangarctl_get_manager (HangarctlContext  *ctx,
   return ctx->manager;
 }
 
-static GDBusObjectManager *
-get_object_manager (HangarctlContext  *ctx,
+GDBusObjectManager *
+hangarctl_get_object_manager (HangarctlContext  *ctx,
                     GError           **error)
 {
   const char *engine_name;
@@ -166,7 +166,7 @@ hangarctl_list_machines (HangarctlContext  *ctx,
   g_autoptr(GPtrArray) machines = NULL;
   GList *objects;
 
-  object_manager = get_object_manager (ctx, error);
+  object_manager = hangarctl_get_object_manager (ctx, error);
   if (object_manager == NULL)
     return NULL;
 

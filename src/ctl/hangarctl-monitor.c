@@ -3,6 +3,8 @@
 
 #include "hangarctl.h"
 
+#include "hangard-error.h"
+
 /* Domain monitoring: listing machines and showing what they are doing. */
 
 #define DOMINFO_WIDTH 15
@@ -234,7 +236,7 @@ static const GOptionEntry domblklist_options[] = {
 
 static const GOptionEntry domiflist_options[] = {
   { "inactive", 0, 0, G_OPTION_ARG_NONE, &opt_devices_inactive,
-    N_("Use the definition for the next start (what Hangar always shows)"), NULL },
+    N_("Show the definition for the next start, without the running machine’s tap devices"), NULL },
   G_OPTION_ENTRY_NULL
 };
 
@@ -289,27 +291,160 @@ run_domblklist (HangarctlContext     *ctx,
   return TRUE;
 }
 
+/* GetInterfaces: one a{sv} a NIC, with the tap and the leased address. */
+static GVariant *
+machine_interfaces (HangarMachine  *machine,
+                    GError        **error)
+{
+  GVariant *interfaces = NULL;
+
+  if (!hangar_machine_call_get_interfaces_sync (machine, &interfaces, NULL, error))
+    return NULL;
+  return interfaces;
+}
+
+/* A string of a NIC's a{sv}; "-" when absent or empty, as virsh shows it. */
+static const char *
+nic_field (GVariant   *nic,
+           const char *key)
+{
+  const char *value = NULL;
+
+  if (!g_variant_lookup (nic, key, "&s", &value) || *value == '\0')
+    return "-";
+  return value;
+}
+
 static gboolean
 run_domiflist (HangarctlContext     *ctx,
                const HangarctlVerb  *verb G_GNUC_UNUSED,
                char                **args,
                GError              **error)
 {
-  g_autoptr(HangarctlDomain) domain = NULL;
+  g_autoptr(HangarMachine) machine = hangarctl_lookup_machine (ctx, args[0], error);
+  g_autoptr(GVariant) interfaces = NULL;
   g_autoptr(HangarctlTable) table = NULL;
 
-  domain = lookup_domain (ctx, args[0], error);
-  if (domain == NULL)
+  if (machine == NULL || (interfaces = machine_interfaces (machine, error)) == NULL)
     return FALSE;
 
   table = hangarctl_table_new (5, _("Interface"), _("Type"), _("Source"), _("Model"), _("MAC"));
-  for (guint i = 0; i < domain->nics->len; i++)
+  for (gsize i = 0; i < g_variant_n_children (interfaces); i++)
     {
-      HangarctlNic *nic = g_ptr_array_index (domain->nics, i);
+      g_autoptr(GVariant) nic = g_variant_get_child_value (interfaces, i);
 
-      hangarctl_table_add_row (table, nic->name, nic->type, nic->source, nic->model, nic->mac);
+      /* The next start's definition has no tap yet. */
+      hangarctl_table_add_row (table, opt_devices_inactive ? "-" : nic_field (nic, "device"),
+                               nic_field (nic, "type"), nic_field (nic, "source"),
+                               nic_field (nic, "model"), nic_field (nic, "mac"));
     }
 
+  hangarctl_table_print (table, !ctx->quiet, stdout);
+  return TRUE;
+}
+
+/* domifaddr NAME [--interface DEVICE]: the addresses Hangar's networks
+ * leased (virsh's --source lease). */
+
+static char *opt_domifaddr_interface;
+
+static const GOptionEntry domifaddr_options[] = {
+  { "interface", 0, 0, G_OPTION_ARG_STRING, &opt_domifaddr_interface,
+    N_("Show only this interface (its tap device or MAC address)"), N_("INTERFACE") },
+  G_OPTION_ENTRY_NULL
+};
+
+/* "192.168.122.50/24": the lease with its network's prefix (the network's
+ * Address), as virsh shows it; the bare address when the network is gone. */
+static char *
+address_with_prefix (HangarctlContext *ctx,
+                     GVariant         *nic,
+                     const char       *ip)
+{
+  g_autoptr(HangarNetwork) network = NULL;
+  const char *address;
+  const char *slash;
+
+  if (g_strcmp0 (nic_field (nic, "type"), "network") == 0)
+    network = hangarctl_lookup_network (ctx, nic_field (nic, "source"), NULL);
+  address = network != NULL ? hangar_network_get_address (network) : NULL;
+  slash = address != NULL ? strchr (address, '/') : NULL;
+
+  if (slash == NULL)
+    return g_strdup (ip);
+  return g_strconcat (ip, slash, NULL);
+}
+
+static gboolean
+domifaddr_wants (GVariant *nic)
+{
+  if (opt_domifaddr_interface == NULL)
+    return TRUE;
+  return g_strcmp0 (nic_field (nic, "device"), opt_domifaddr_interface) == 0 ||
+         g_ascii_strcasecmp (nic_field (nic, "mac"), opt_domifaddr_interface) == 0;
+}
+
+static void
+add_domifaddr_row (HangarctlContext *ctx,
+                   HangarctlTable   *table,
+                   GVariant         *nic)
+{
+  const char *ip = nic_field (nic, "ip");
+  g_autofree char *address = NULL;
+
+  if (g_str_equal (ip, "-"))
+    {
+      hangarctl_table_add_row (table, nic_field (nic, "device"), nic_field (nic, "mac"), "-", "-");
+      return;
+    }
+  address = address_with_prefix (ctx, nic, ip);
+  hangarctl_table_add_row (table, nic_field (nic, "device"), nic_field (nic, "mac"), "ipv4", address);
+}
+
+static gboolean
+run_domifaddr (HangarctlContext     *ctx,
+               const HangarctlVerb  *verb G_GNUC_UNUSED,
+               char                **args,
+               GError              **error)
+{
+  g_autoptr(HangarMachine) machine = hangarctl_lookup_machine (ctx, args[0], error);
+  g_autoptr(GVariant) interfaces = NULL;
+  g_autoptr(HangarctlTable) table = NULL;
+  guint shown = 0;
+
+  if (machine == NULL)
+    return FALSE;
+
+  /* As virsh: a machine that is off has no addresses, whatever leases
+   * dnsmasq still remembers. */
+  if (!hangarctl_machine_is_active (machine))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                   _("Domain '%s' is not running"), hangarctl_machine_name (machine));
+      return FALSE;
+    }
+
+  interfaces = machine_interfaces (machine, error);
+  if (interfaces == NULL)
+    return FALSE;
+
+  table = hangarctl_table_new (4, _("Name"), _("MAC address"), _("Protocol"), _("Address"));
+  for (gsize i = 0; i < g_variant_n_children (interfaces); i++)
+    {
+      g_autoptr(GVariant) nic = g_variant_get_child_value (interfaces, i);
+
+      if (!domifaddr_wants (nic))
+        continue;
+      add_domifaddr_row (ctx, table, nic);
+      shown++;
+    }
+
+  if (opt_domifaddr_interface != NULL && shown == 0)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_NOT_FOUND,
+                   _("Machine '%s' has no interface '%s'"), args[0], opt_domifaddr_interface);
+      return FALSE;
+    }
   hangarctl_table_print (table, !ctx->quiet, stdout);
   return TRUE;
 }
@@ -595,6 +730,8 @@ static const HangarctlVerb verbs[] = {
     log_options, 1, 1, &console_log },
   { "domblklist", run_domblklist, MACHINE, N_("List a machine’s disks"),
     domblklist_options, 1, 1, NULL },
+  { "domifaddr", run_domifaddr, MACHINE, N_("Show the addresses a machine’s interfaces got"),
+    domifaddr_options, 1, 1, NULL },
   { "domiflist", run_domiflist, MACHINE, N_("List a machine’s network interfaces"),
     domiflist_options, 1, 1, NULL },
   { "dominfo", run_dominfo, MACHINE, N_("Show facts about a machine"), NULL, 1, 1, NULL },

@@ -13,41 +13,6 @@
 
 /* Finding pools and volumes */
 
-/* The engine's objects, shared with hangarctl-client.c through @ctx. */
-static GDBusObjectManager *
-get_object_manager (HangarctlContext  *ctx,
-                    GError           **error)
-{
-  const char *engine_name;
-  g_autofree char *owner = NULL;
-
-  if (ctx->object_manager != NULL)
-    return ctx->object_manager;
-
-  if (hangarctl_get_manager (ctx, error) == NULL)
-    return NULL;
-
-  engine_name = hangar_connection_get_engine_name (ctx->connection);
-  ctx->object_manager =
-    hangar_object_manager_client_new_sync (ctx->connection,
-                                           G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-                                           engine_name, HANGAR_DBUS_PATH, NULL, error);
-  if (ctx->object_manager == NULL)
-    return NULL;
-
-  /* The engine went away meanwhile: an empty list would lie. */
-  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (ctx->object_manager));
-  if (engine_name != NULL && owner == NULL)
-    {
-      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
-                   _("No Hangar engine owns %s"), engine_name);
-      g_clear_object (&ctx->object_manager);
-      return NULL;
-    }
-
-  return ctx->object_manager;
-}
-
 const char *
 hangarctl_pool_name (HangarStoragePool *pool)
 {
@@ -90,7 +55,7 @@ GPtrArray *
 hangarctl_list_pools (HangarctlContext  *ctx,
                       GError           **error)
 {
-  GDBusObjectManager *object_manager = get_object_manager (ctx, error);
+  GDBusObjectManager *object_manager = hangarctl_get_object_manager (ctx, error);
   g_autoptr(GPtrArray) pools = NULL;
   GList *objects;
 
@@ -130,7 +95,7 @@ hangarctl_list_volumes (HangarctlContext  *ctx,
                         const char        *pool_path,
                         GError           **error)
 {
-  GDBusObjectManager *object_manager = get_object_manager (ctx, error);
+  GDBusObjectManager *object_manager = hangarctl_get_object_manager (ctx, error);
   g_autoptr(GPtrArray) volumes = NULL;
   GList *objects;
 

@@ -16,7 +16,7 @@
  * Output on success is what virsh prints; a failure is one line on stderr,
  * "error: MESSAGE", and exit status 1. */
 
-#define SUMMARY_WIDTH 14
+#define SUMMARY_WIDTH 15
 
 static gboolean run_help (HangarctlContext     *ctx,
                           const HangarctlVerb  *verb,
@@ -38,6 +38,8 @@ static const HangarctlVerbGroup * const groups[] = {
   &hangarctl_monitor_verbs,
   &hangarctl_pool_verbs,
   &hangarctl_volume_verbs,
+  &hangarctl_network_verbs,
+  &hangarctl_interface_verbs,
   &hangarctl_host_verbs,
   &hangarctl_general_verbs,
   NULL

@@ -70,6 +70,8 @@ extern const HangarctlVerbGroup hangarctl_monitor_verbs;   /* hangarctl-monitor.
 extern const HangarctlVerbGroup hangarctl_host_verbs;      /* hangarctl-host.c */
 extern const HangarctlVerbGroup hangarctl_pool_verbs;      /* hangarctl-pool.c */
 extern const HangarctlVerbGroup hangarctl_volume_verbs;    /* hangarctl-volume.c */
+extern const HangarctlVerbGroup hangarctl_network_verbs;   /* hangarctl-network.c */
+extern const HangarctlVerbGroup hangarctl_interface_verbs; /* hangarctl-network.c */
 
 /* hangarctl-edit.c */
 gboolean hangarctl_edit (HangarctlContext     *ctx,
@@ -80,6 +82,9 @@ gboolean hangarctl_edit (HangarctlContext     *ctx,
 /* hangarctl-client.c: talking to the engine */
 void                hangarctl_context_clear        (HangarctlContext  *ctx);
 HangarManager      *hangarctl_get_manager          (HangarctlContext  *ctx,
+                                                    GError           **error);
+/* The engine's object manager, made once per run; fails when no engine owns the name. */
+GDBusObjectManager *hangarctl_get_object_manager   (HangarctlContext  *ctx,
                                                     GError           **error);
 HangarMachine      *hangarctl_lookup_machine       (HangarctlContext  *ctx,
                                                     const char        *name_or_uuid,
@@ -155,6 +160,11 @@ GPtrArray          *hangarctl_list_volumes         (HangarctlContext  *ctx,
                                                     GError           **error);
 const char         *hangarctl_pool_name            (HangarStoragePool *pool);
 gboolean            hangarctl_pool_check_active    (HangarStoragePool *pool,
+                                                    GError           **error);
+
+/* hangarctl-network.c: virtual networks */
+HangarNetwork      *hangarctl_lookup_network       (HangarctlContext  *ctx,
+                                                    const char        *name_or_uuid,
                                                     GError           **error);
 
 /* hangarctl-progress.c: sizes, and waiting for the engine's jobs */

@@ -438,6 +438,7 @@ if has_word hangar.dhcp; then
 	for dev in /sys/class/net/eth*; do
 		[ -e "$dev" ] || continue
 		dev=${dev##*/}
+		# Patient (20 tries): a loaded host under TCG is slow to answer.
 		# Wait (<= 5 s) for the link, so the first DISCOVER is not lost
 		# (e1000 needs ~2 s).
 		i=0
@@ -445,7 +446,7 @@ if has_word hangar.dhcp; then
 			sleep 0.1
 			i=$((i + 1))
 		done
-		udhcpc -i "$dev" -n -q -t 5 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 ||
+		udhcpc -i "$dev" -n -q -t 20 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 ||
 			echo "HANGAR-GUEST-DHCP-FAILED $dev"
 	done
 fi
