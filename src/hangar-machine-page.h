@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "hangar-dbus.h"
+
+G_BEGIN_DECLS
+
+/* The right-hand side of the main window for one machine: its title and
+ * state, the lifecycle actions ("machine.start", "machine.shutdown",
+ * "machine.force-off", "machine.reboot", "machine.reset", "machine.pause",
+ * "machine.resume") and the Overview, Hardware, Console and XML views.
+ *
+ * Everything goes through the machine's D-Bus proxy, asynchronously. Engine
+ * errors the user should hear about are emitted as the "error" signal
+ * (a GError with the engine's message, prefixed with what failed) for the
+ * window to show as a toast; the XML view shows its own errors in place. */
+#define HANGAR_TYPE_MACHINE_PAGE (hangar_machine_page_get_type ())
+G_DECLARE_FINAL_TYPE (HangarMachinePage, hangar_machine_page, HANGAR, MACHINE_PAGE, GtkWidget)
+
+GtkWidget     *hangar_machine_page_new         (void);
+
+/* Shows @machine (nullable: nothing). @connection is the window's
+ * HangarConnection (nullable); the page only needs the machine's proxy. */
+void           hangar_machine_page_set_machine (HangarMachinePage *self,
+                                                HangarMachine     *machine,
+                                                GObject           *connection);
+HangarMachine *hangar_machine_page_get_machine (HangarMachinePage *self);
+
+G_END_DECLS
