@@ -1323,26 +1323,96 @@ add_process_stats (HangardVm       *self,
                          g_variant_new_uint64 (self->pid ? read_process_rss_kib (self->pid) : 0));
 }
 
-/* One entry per interface. User-mode NICs have no host-side device and
+static const char *
+nic_type_name (HangardNicType type)
+{
+  switch (type)
+    {
+    case HANGARD_NIC_TYPE_NETWORK: return "network";
+    case HANGARD_NIC_TYPE_BRIDGE:  return "bridge";
+    case HANGARD_NIC_TYPE_USER:
+    default:                       return "user";
+    }
+}
+
+/* A tap's byte counters from /proc/net/dev, which (unlike /sys) always
+ * shows the engine's own network namespace. */
+static gboolean
+read_tap_counters (const char *tap,
+                   guint64    *host_rx,
+                   guint64    *host_tx)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *prefix = g_strconcat (tap, ":", NULL);
+
+  if (!g_file_get_contents ("/proc/net/dev", &contents, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i] + strspn (lines[i], " ");
+      g_auto(GStrv) fields = NULL;
+
+      if (!g_str_has_prefix (line, prefix))
+        continue;
+      fields = g_strsplit_set (line + strlen (prefix), " ", -1);
+      /* Receive: bytes packets errs drop fifo frame compressed multicast; then transmit bytes. */
+      {
+        g_autoptr(GPtrArray) values = g_ptr_array_new ();
+        for (guint j = 0; fields[j] != NULL; j++)
+          if (*fields[j] != '\0')
+            g_ptr_array_add (values, fields[j]);
+        if (values->len < 9)
+          return FALSE;
+        *host_rx = g_ascii_strtoull (g_ptr_array_index (values, 0), NULL, 10);
+        *host_tx = g_ascii_strtoull (g_ptr_array_index (values, 8), NULL, 10);
+      }
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* One entry per interface. A tap's counters are the host's view: what the
+ * tap receives, the guest sent. User-mode NICs have no host device and
  * QEMU keeps no counters for them, so they carry no byte counts. */
 static void
-add_net_stats (GVariantBuilder *builder,
+add_net_stats (HangardVm       *self,
+               GVariantBuilder *builder,
                HangardDomain   *domain)
 {
   GVariantBuilder nics;
+  guint64 total_rx = 0, total_tx = 0;
+  gboolean counted = FALSE;
 
   g_variant_builder_init (&nics, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < domain->nics->len; i++)
     {
       HangardNicDef *nic = g_ptr_array_index (domain->nics, i);
+      const char *tap = hangard_vm_get_tap_name (self, i);
+      guint64 host_rx, host_tx;
       GVariantBuilder entry;
 
       g_variant_builder_init (&entry, G_VARIANT_TYPE_VARDICT);
       g_variant_builder_add (&entry, "{sv}", "mac", g_variant_new_string (nic->mac));
-      g_variant_builder_add (&entry, "{sv}", "type", g_variant_new_string ("user"));
+      g_variant_builder_add (&entry, "{sv}", "type", g_variant_new_string (nic_type_name (nic->type)));
+      if (tap != NULL && read_tap_counters (tap, &host_rx, &host_tx))
+        {
+          g_variant_builder_add (&entry, "{sv}", "device", g_variant_new_string (tap));
+          g_variant_builder_add (&entry, "{sv}", "rx-bytes", g_variant_new_uint64 (host_tx));
+          g_variant_builder_add (&entry, "{sv}", "tx-bytes", g_variant_new_uint64 (host_rx));
+          total_rx += host_tx;
+          total_tx += host_rx;
+          counted = TRUE;
+        }
       g_variant_builder_add (&nics, "a{sv}", &entry);
     }
   g_variant_builder_add (builder, "{sv}", "net", g_variant_builder_end (&nics));
+  if (counted)
+    {
+      g_variant_builder_add (builder, "{sv}", "net-rx-bytes", g_variant_new_uint64 (total_rx));
+      g_variant_builder_add (builder, "{sv}", "net-tx-bytes", g_variant_new_uint64 (total_tx));
+    }
 }
 
 static GVariantBuilder *
@@ -1351,7 +1421,7 @@ stats_builder_new (HangardVm     *self,
 {
   GVariantBuilder *builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
 
-  add_net_stats (builder, domain);
+  add_net_stats (self, builder, domain);
 
   g_variant_builder_add (builder, "{sv}", "state", g_variant_new_string (hangard_vm_state_to_string (self->state)));
   g_variant_builder_add (builder, "{sv}", "vcpus", g_variant_new_uint32 (domain->vcpus));

@@ -318,6 +318,19 @@ test_nat (Fixture *fixture, gconstpointer data)
   table = output_of ("ip", "netns", "exec", env->netns, "nft", "list", "ruleset", NULL);
   g_assert_nonnull (strstr (table, "masquerade"));
 
+  /* GetStats counts the guest's traffic on its tap (DHCP and pings). */
+  {
+    g_autoptr(GVariant) stats = NULL;
+    guint64 rx = 0, tx = 0;
+
+    hangar_machine_call_get_stats_sync (machine, &stats, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_variant_lookup (stats, "net-rx-bytes", "t", &rx));
+    g_assert_true (g_variant_lookup (stats, "net-tx-bytes", "t", &tx));
+    g_assert_cmpuint (rx, >, 0);
+    g_assert_cmpuint (tx, >, 0);
+  }
+
   /* Stopping the machine removes its tap. */
   hangar_machine_call_force_off_sync (machine, NULL, &error);
   g_assert_no_error (error);
