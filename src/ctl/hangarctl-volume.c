@@ -541,9 +541,12 @@ new_capacity (HangarVolume  *volume,
 
   if (negative && size > current)
     {
+      /* The count is formatted apart: xgettext cannot see through G_GUINT64_FORMAT. */
+      g_autofree char *bytes = g_strdup_printf ("%" G_GUINT64_FORMAT, current);
+
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
-                   _("Cannot take %s away from volume '%s': it has %" G_GUINT64_FORMAT " bytes"),
-                   text, volume_name (volume), current);
+                   _("Cannot take %s away from volume '%s': it has %s bytes"),
+                   text, volume_name (volume), bytes);
       return FALSE;
     }
   if (!negative && opt_resize_delta && size > G_MAXUINT64 - current)
