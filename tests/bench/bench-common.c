@@ -286,6 +286,14 @@ default_env_from_build_dir (const char *name,
   g_setenv (name, path, TRUE);
 }
 
+const char *
+bench_build_path (const char *name,
+                  const char *relative)
+{
+  default_env_from_build_dir (name, relative);
+  return g_getenv (name);
+}
+
 gboolean
 bench_find_inputs (gboolean need_guest)
 {

@@ -65,6 +65,10 @@ gboolean            bench_run                      (const char * const *argv,
 /* Run by hand, a benchmark finds hangard (and the test guest when it needs
  * it) in the build tree it lives in; says what is missing. */
 gboolean            bench_find_inputs              (gboolean            need_guest);
+/* $name when it is set; otherwise sets it to `relative` resolved against
+ * the benchmark's own directory (_build/tests/bench/) and returns that. */
+const char         *bench_build_path               (const char         *name,
+                                                    const char         *relative);
 /* Prints one line about the host; returns GetHostInfo's answer. */
 GVariant           *bench_print_host               (HangarTestEnv      *env);
 
