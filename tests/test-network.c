@@ -15,7 +15,7 @@
 #include "hangar-test-env.h"
 #include "hangard-error.h"
 
-#define BOOT_TIMEOUT_S 120
+#define BOOT_TIMEOUT_S 240
 #define OUTSIDE_ADDRESS "10.99.0.2"
 #define LAN_SERVER "10.88.0.1"
 
@@ -401,7 +401,7 @@ test_bridged (Fixture *fixture, gconstpointer data)
   lan_pid_file = g_strconcat ("--pid-file=", env->tmpdir, "/lan-dnsmasq.pid", NULL);
   run ("ip", "netns", "exec", fixture->peer_netns, "dnsmasq", "--conf-file=/dev/null", "--bind-interfaces",
        "--interface=lan1", "--except-interface=lo", "--dhcp-range=10.88.0.50,10.88.0.60,255.255.255.0,1h",
-       "--no-resolv", "--no-hosts", "--port=0", "--user=root", lan_pid_file,
+       "--no-resolv", "--no-hosts", "--port=0", "--user=root", "--no-ping", lan_pid_file,
        "--dhcp-leasefile=/dev/null", NULL);
 
   /* Bad requests change nothing. */
