@@ -431,14 +431,68 @@ hangard_daemon_lookup_machine (HangardDaemon  *self,
   return NULL;
 }
 
+/* The files of a machine's disks (not its CD-ROM media), its volumes
+ * resolved; refused when a running machine uses one. */
+static GPtrArray *
+collect_storage (HangardDaemon   *self,
+                 HangardMachine  *machine,
+                 GError         **error)
+{
+  g_autoptr(HangardDomain) resolved = hangard_storage_resolve_domain (self->storage,
+                                                                      hangard_machine_get_domain (machine), error);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+
+  if (resolved == NULL)
+    return NULL;
+  for (guint i = 0; i < resolved->disks->len; i++)
+    {
+      HangardDiskDef *disk = g_ptr_array_index (resolved->disks, i);
+      const char *user;
+
+      if (disk->device != HANGARD_DISK_DEVICE_DISK || disk->source_file == NULL)
+        continue;
+      user = hangard_daemon_find_running_user (self, disk->source_file);
+      if (user != NULL)
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                       _("Cannot delete %s: running machine '%s' uses it"), disk->source_file, user);
+          return NULL;
+        }
+      g_ptr_array_add (paths, g_strdup (disk->source_file));
+    }
+  return g_steal_pointer (&paths);
+}
+
+static gboolean
+remove_files (GPtrArray  *paths,
+              GError    **error)
+{
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        {
+          int saved_errno = errno;
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Cannot delete %s: %s"),
+                       path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      g_message ("Deleted disk %s", path);
+    }
+  return TRUE;
+}
+
 gboolean
 hangard_daemon_undefine_machine (HangardDaemon   *self,
                                  HangardMachine  *machine,
+                                 gboolean         remove_storage,
                                  GError         **error)
 {
   const char *uuid = hangard_machine_get_uuid (machine);
   g_autofree char *path = definition_path (self, uuid);
   g_autofree char *autostart = autostart_path (self, uuid);
+  g_autoptr(GPtrArray) storage = NULL;
 
   if (hangard_vm_is_active (hangard_machine_get_vm (machine)))
     {
@@ -446,6 +500,14 @@ hangard_daemon_undefine_machine (HangardDaemon   *self,
                    _("Machine '%s' is running: shut it down or force it off before removing it"),
                    hangard_machine_get_name (machine));
       return FALSE;
+    }
+
+  if (remove_storage)
+    {
+      storage = collect_storage (self, machine, error);
+      if (storage == NULL || !remove_files (storage, error))
+        return FALSE;
+      hangard_storage_refresh_all (self->storage);
     }
 
   if (g_unlink (path) != 0 && errno != ENOENT)

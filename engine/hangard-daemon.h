@@ -62,8 +62,13 @@ HangardMachine *hangard_daemon_define_machine    (HangardDaemon          *self,
 HangardMachine *hangard_daemon_lookup_machine    (HangardDaemon          *self,
                                                   const char             *name_or_uuid,
                                                   GError                **error);
+/* With `remove_storage`, also deletes the files of its disks (pool volumes
+ * and plain files; CD-ROM media are kept: ISOs are shared install media).
+ * Refused while the machine runs or another running machine uses a disk;
+ * nothing is removed when a file cannot be. */
 gboolean        hangard_daemon_undefine_machine  (HangardDaemon          *self,
                                                   HangardMachine         *machine,
+                                                  gboolean                remove_storage,
                                                   GError                **error);
 gboolean        hangard_daemon_set_autostart     (HangardDaemon          *self,
                                                   HangardMachine         *machine,

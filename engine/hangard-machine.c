@@ -240,15 +240,18 @@ handle_undefine (HangarMachine         *iface,
                  GVariant              *options)
 {
   HangardMachine *self = HANGARD_MACHINE (iface);
+  const char *allowed[] = { "remove-storage", NULL };
   g_autoptr(GError) error = NULL;
+  gboolean remove_storage = FALSE;
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
 
+  g_variant_lookup (options, "remove-storage", "b", &remove_storage);
   /* The daemon drops its reference: keep ourselves alive to answer. */
   g_object_ref (self);
-  if (!hangard_check_options (options, NULL, &error) ||
-      !hangard_daemon_undefine_machine (self->daemon, self, &error))
+  if (!hangard_check_options (options, allowed, &error) ||
+      !hangard_daemon_undefine_machine (self->daemon, self, remove_storage, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     hangar_machine_complete_undefine (iface, invocation);

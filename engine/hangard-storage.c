@@ -477,6 +477,18 @@ hangard_storage_autostart (HangardStorage *self)
     }
 }
 
+void
+hangard_storage_refresh_all (HangardStorage *self)
+{
+  GHashTableIter iter;
+  gpointer pool;
+
+  g_hash_table_iter_init (&iter, self->pools);
+  while (g_hash_table_iter_next (&iter, NULL, &pool))
+    if (hangard_pool_is_active (pool))
+      hangard_pool_refresh (pool, NULL);
+}
+
 /* ---- Object --------------------------------------------------------------- */
 
 HangardStorage *

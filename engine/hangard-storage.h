@@ -46,4 +46,7 @@ HangardDomain  *hangard_storage_resolve_domain  (HangardStorage  *self,
                                                  HangardDomain   *domain,
                                                  GError         **error);
 
+/* Lists every active pool's directory again (after files were removed). */
+void            hangard_storage_refresh_all     (HangardStorage  *self);
+
 G_END_DECLS

@@ -671,6 +671,55 @@ test_boot_from_volumes (void)
   hangar_test_env_free (env);
 }
 
+/* Undefine with remove-storage deletes the machine's disks, keeps its
+ * installation media, and refuses while another running machine shares
+ * a disk. */
+static void
+test_undefine_remove_storage (void)
+{
+  HangarTestEnv *env = hangar_test_env_new (FALSE);
+  g_autoptr(HangarStoragePool) pool = make_active_pool (env, "doomed-guests", NULL);
+  g_autoptr(HangarVolume) disk = create_volume (env, pool, "disk.qcow2", 16 * MIB, "qcow2", NULL);
+  g_autoptr(HangarVolume) iso = create_volume (env, pool, "media.iso", MIB, "raw", NULL);
+  g_autofree char *base = hangar_test_guest_xml ("sharer", NULL);
+  g_autoptr(GString) sharer_xml = g_string_new (base);
+  const char *victim_xml =
+    "<domain type='kvm'><name>victim</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+    "<os><type>hvm</type></os><devices>"
+    "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+    "<source pool='doomed-guests' volume='disk.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+    "<disk type='volume' device='cdrom'><driver name='qemu' type='raw'/>"
+    "<source pool='doomed-guests' volume='media.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>"
+    "</devices></domain>";
+  g_autoptr(HangarMachine) victim = hangar_test_env_define (env, victim_xml);
+  g_autoptr(HangarMachine) sharer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *disk_path = g_strdup (hangar_volume_get_path (disk));
+  g_autofree char *iso_path = g_strdup (hangar_volume_get_path (iso));
+
+  /* A running machine shares the disk: nothing is deleted. */
+  g_string_replace (sharer_xml, "<devices>",
+                    "<devices><disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+                    "<source pool='doomed-guests' volume='disk.qcow2'/><target dev='vda' bus='virtio'/></disk>", 1);
+  sharer = hangar_test_env_define (env, sharer_xml->str);
+  hangar_machine_call_start_sync (sharer, NULL, &error);
+  g_assert_no_error (error);
+  hangar_machine_call_undefine_sync (victim, g_variant_new_parsed ("{'remove-storage': <true>}"), NULL, &error);
+  hangar_assert_engine_error (error, HANGAR_ERROR_INVALID_STATE, "sharer");
+  g_clear_error (&error);
+  g_assert_true (g_file_test (disk_path, G_FILE_TEST_EXISTS));
+  hangar_machine_call_force_off_sync (sharer, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_for_state (sharer, "shutoff", 30));
+
+  hangar_machine_call_undefine_sync (victim, g_variant_new_parsed ("{'remove-storage': <true>}"), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (disk_path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (iso_path, G_FILE_TEST_EXISTS));
+  g_assert_null (find_volume (env, g_dbus_proxy_get_object_path (G_DBUS_PROXY (pool)), "disk.qcow2"));
+  hangar_test_env_free (env);
+}
+
 typedef struct {
   HangarStoragePool *pool;
 } PoolWait;
@@ -777,6 +826,7 @@ main (int   argc,
   g_test_add_func ("/storage/preallocation", test_preallocation);
   g_test_add_func ("/storage/upload-and-cancel", test_upload_and_cancel);
   g_test_add_func ("/storage/boot-from-volumes", test_boot_from_volumes);
+  g_test_add_func ("/storage/undefine-remove-storage", test_undefine_remove_storage);
   g_test_add_func ("/storage/pool-directory-vanishes", test_pool_directory_vanishes);
   g_test_add_func ("/storage/undefine-with-volumes", test_undefine_with_volumes);
   g_test_add_func ("/storage/bad-pool-definitions", test_bad_pool_definitions);

@@ -99,7 +99,15 @@ run_define (HangarctlContext     *ctx,
   return TRUE;
 }
 
-/* undefine NAME */
+/* undefine [--remove-all-storage] NAME */
+
+static gboolean opt_undefine_remove_storage;
+
+static const GOptionEntry undefine_options[] = {
+  { "remove-all-storage", 0, 0, G_OPTION_ARG_NONE, &opt_undefine_remove_storage,
+    N_("Also delete the machine’s disk files (installation media are kept)"), NULL },
+  G_OPTION_ENTRY_NULL
+};
 
 static gboolean
 run_undefine (HangarctlContext     *ctx,
@@ -109,14 +117,18 @@ run_undefine (HangarctlContext     *ctx,
 {
   g_autoptr(HangarMachine) machine = NULL;
   g_autofree char *name = NULL;
+  GVariantBuilder options;
 
   machine = hangarctl_lookup_machine (ctx, args[0], error);
   if (machine == NULL)
     return FALSE;
 
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  if (opt_undefine_remove_storage)
+    g_variant_builder_add (&options, "{sv}", "remove-storage", g_variant_new_boolean (TRUE));
   name = g_strdup (display_name (machine, args[0]));
   hangarctl_set_lifecycle_timeout (machine);
-  if (!hangar_machine_call_undefine_sync (machine, g_variant_new ("a{sv}", NULL), NULL, error))
+  if (!hangar_machine_call_undefine_sync (machine, g_variant_builder_end (&options), NULL, error))
     return FALSE;
 
   hangarctl_message (ctx, _("Domain '%s' has been undefined"), name);
@@ -275,8 +287,8 @@ static const HangarctlVerb verbs[] = {
     NULL, 1, 1, &start_call },
   { "suspend", run_lifecycle, MACHINE, N_("Pause a machine’s virtual CPUs"),
     NULL, 1, 1, &suspend_call },
-  { "undefine", run_undefine, MACHINE, N_("Remove a machine’s definition (its disks stay)"),
-    NULL, 1, 1, NULL },
+  { "undefine", run_undefine, MACHINE, N_("Remove a machine’s definition (its disks stay unless asked)"),
+    undefine_options, 1, 1, NULL },
   { NULL }
 };
 
