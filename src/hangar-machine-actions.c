@@ -4,6 +4,7 @@
 #include "hangar-machine-actions.h"
 
 #include "hangar-connection.h"
+#include "hangar-machine-def.h"
 #include "hangar-window.h"
 
 #include <adwaita.h>
@@ -128,7 +129,8 @@ call_done (GObject      *source,
 static void
 call_engine (HangarMachineAction  action,
              HangarMachine       *machine,
-             GtkWidget           *context)
+             GtkWidget           *context,
+             gboolean             remove_storage)
 {
   CallData *data = g_new0 (CallData, 1);
   GtkRoot *root = gtk_widget_get_root (context);
@@ -139,13 +141,73 @@ call_engine (HangarMachineAction  action,
   g_weak_ref_init (&data->window, HANGAR_IS_WINDOW (root) ? root : NULL);
 
   if (action == HANGAR_MACHINE_ACTION_DELETE)
-    parameters = g_variant_new ("(@a{sv})", g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+    {
+      g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+      if (remove_storage)
+        g_variant_builder_add (&options, "{sv}", "remove-storage", g_variant_new_boolean (TRUE));
+      parameters = g_variant_new ("(a{sv})", &options);
+    }
 
   g_dbus_proxy_call (G_DBUS_PROXY (machine), actions[action].method, parameters,
                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, call_done, data);
 }
 
 /* ---- Deleting: confirm first ---------------------------------------------- */
+
+/* The files "Also delete its disks" removes, from the definition: disks
+ * (not CD-ROMs), a path or "pool/volume" each. Filled in when GetXml
+ * answers; until then (or when it fails) the general sentence stays. */
+static void
+on_delete_xml (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GtkLabel) label = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr(HangarMachineDef) def = NULL;
+  g_autoptr(GString) files = g_string_new (NULL);
+
+  if (!hangar_machine_call_get_xml_finish (HANGAR_MACHINE (source), &xml, result, &error) ||
+      (def = hangar_machine_def_parse (xml, &error)) == NULL)
+    {
+      g_debug ("GetXml for the delete dialog: %s", error->message);
+      return;
+    }
+
+  for (guint i = 0; i < def->disks->len; i++)
+    {
+      HangarDiskInfo *disk = g_ptr_array_index (def->disks, i);
+
+      if (g_strcmp0 (disk->device, "disk") != 0 || disk->source == NULL || disk->source[0] == '\0')
+        continue;
+      g_string_append_printf (files, "\n%s", disk->source);
+    }
+
+  if (files->len == 0)
+    gtk_label_set_text (label, _("The machine has no disk files; installation media are kept."));
+  else
+    {
+      /* TRANSLATORS: %s is the list of files, one per line, each after a line break. */
+      g_autofree char *text = g_strdup_printf (_("These files will be deleted; installation media are kept:%s"),
+                                               files->str);
+
+      gtk_label_set_text (label, text);
+    }
+}
+
+static void
+on_remove_storage_toggled (GtkCheckButton   *check,
+                           GParamSpec       *pspec,
+                           AdwMessageDialog *dialog)
+{
+  if (gtk_check_button_get_active (check))
+    adw_message_dialog_set_body (dialog, _("The machine’s definition and its disks are removed."));
+  else
+    adw_message_dialog_set_body (dialog, _("The machine’s definition is removed. "
+                                           "Its disks are kept and can be used by another machine."));
+}
 
 static void
 on_delete_response (AdwMessageDialog *dialog,
@@ -154,9 +216,10 @@ on_delete_response (AdwMessageDialog *dialog,
 {
   GtkWidget *parent = GTK_WIDGET (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
   HangarMachine *machine = g_object_get_data (G_OBJECT (dialog), "machine");
+  GtkCheckButton *check = g_object_get_data (G_OBJECT (dialog), "remove-storage");
 
   if (g_str_equal (response, "delete") && parent != NULL)
-    call_engine (HANGAR_MACHINE_ACTION_DELETE, machine, parent);
+    call_engine (HANGAR_MACHINE_ACTION_DELETE, machine, parent, gtk_check_button_get_active (check));
 }
 
 static void
@@ -165,6 +228,7 @@ confirm_delete (HangarMachine *machine,
 {
   GtkRoot *root = gtk_widget_get_root (context);
   AdwMessageDialog *dialog;
+  GtkWidget *box, *check, *files;
 
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                                        NULL, NULL));
@@ -179,7 +243,26 @@ confirm_delete (HangarMachine *machine,
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
 
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  check = gtk_check_button_new_with_mnemonic (_("_Also delete its disks"));
+  files = gtk_label_new (_("The machine’s disk files will be deleted; installation media are kept."));
+  gtk_label_set_wrap (GTK_LABEL (files), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (files), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (files), 0);
+  gtk_widget_add_css_class (files, "dim-label");
+  gtk_widget_add_css_class (files, "caption");
+  gtk_widget_set_margin_start (files, 28);
+  g_object_bind_property (check, "active", files, "visible", G_BINDING_SYNC_CREATE);
+  gtk_box_append (GTK_BOX (box), check);
+  gtk_box_append (GTK_BOX (box), files);
+  adw_message_dialog_set_extra_child (dialog, box);
+  g_signal_connect_object (check, "notify::active", G_CALLBACK (on_remove_storage_toggled), dialog, 0);
+
+  hangar_machine_call_get_xml (machine, g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0),
+                               NULL, on_delete_xml, g_object_ref (files));
+
   g_object_set_data_full (G_OBJECT (dialog), "machine", g_object_ref (machine), g_object_unref);
+  g_object_set_data (G_OBJECT (dialog), "remove-storage", check);
   g_signal_connect (dialog, "response", G_CALLBACK (on_delete_response), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -196,5 +279,5 @@ hangar_machine_action_run (HangarMachineAction  action,
   if (action == HANGAR_MACHINE_ACTION_DELETE)
     confirm_delete (machine, context);
   else
-    call_engine (action, machine, context);
+    call_engine (action, machine, context, FALSE);
 }

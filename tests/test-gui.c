@@ -9,6 +9,7 @@
 
 #include "hangar-application.h"
 #include "hangar-machine-actions.h"
+#include "hangar-machine-def.h"
 #include "hangar-machine-row.h"
 #include "hangar-new-machine.h"
 #include "hangar-sparkline.h"
@@ -434,6 +435,96 @@ test_delete_from_row (void)
   g_assert_true (hangar_test_wait_until (row_shown, "alpha", UI_TIMEOUT_S));
 }
 
+static gboolean
+is_check_button (GtkWidget     *widget,
+                 gconstpointer  data)
+{
+  return GTK_IS_CHECK_BUTTON (widget);
+}
+
+static gboolean
+file_gone (gpointer path)
+{
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* A shut off machine with a qcow2 file disk and an ISO as CD-ROM. */
+static char *
+define_with_disk (const char *name)
+{
+  g_autofree char *disk = g_strdup_printf ("%s/%s.qcow2", env->tmpdir, name);
+  g_autofree char *iso = g_strdup_printf ("%s/%s.iso", env->tmpdir, name);
+  g_autofree char *base = hangar_test_guest_xml (name, NULL);
+  g_autofree char *with_disk = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr(HangarMachine) machine = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", disk, "16M", NULL };
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (g_file_set_contents (iso, "not really an ISO", -1, NULL));
+
+  with_disk = hangar_machine_def_add_disk (base, disk, "disk", "qcow2", "virtio", &error);
+  g_assert_no_error (error);
+  xml = hangar_machine_def_add_disk (with_disk, iso, "cdrom", "raw", "sata", &error);
+  g_assert_no_error (error);
+  machine = hangar_test_env_define (env, xml);
+  g_assert_true (hangar_test_wait_until (row_shown, (gpointer) name, UI_TIMEOUT_S));
+  return g_steal_pointer (&disk);
+}
+
+static AdwMessageDialog *
+open_delete_dialog (const char *name)
+{
+  g_assert_true (hangar_test_wait_until (dialog_gone, NULL, UI_TIMEOUT_S));
+  g_assert_true (gtk_widget_activate_action (find_row (name), "machine.delete", NULL));
+  g_assert_true (hangar_test_wait_until (dialog_shown, NULL, UI_TIMEOUT_S));
+  return ADW_MESSAGE_DIALOG (find_dialog ());
+}
+
+/* "Also delete its disks": the disk file goes with the machine, the ISO
+ * stays; unchecked (the default) both stay. */
+static void
+test_delete_with_disks (void)
+{
+  g_autofree char *gamma_disk = define_with_disk ("gamma");
+  g_autofree char *delta_disk = define_with_disk ("delta");
+  g_autofree char *gamma_iso = g_strdup_printf ("%s/gamma.iso", env->tmpdir);
+  AdwMessageDialog *dialog;
+  GtkCheckButton *check;
+
+  dialog = open_delete_dialog ("gamma");
+  check = GTK_CHECK_BUTTON (find_widget (GTK_WIDGET (dialog), is_check_button, NULL));
+  g_assert_nonnull (check);
+  g_assert_false (gtk_check_button_get_active (check));
+  g_assert_false (text_shown (gamma_disk));
+  gtk_check_button_set_active (check, TRUE);
+  /* The list comes from GetXml: the disk, not the CD-ROM. */
+  if (!hangar_test_wait_until (text_shown, gamma_disk, UI_TIMEOUT_S))
+    g_error ("the dialog does not list %s", gamma_disk);
+  g_assert_false (text_shown (gamma_iso));
+  save_screenshot (GTK_WIDGET (dialog), "delete-dialog-disks.png");
+
+  adw_message_dialog_response (dialog, "delete");
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_assert_true (hangar_test_wait_until (row_gone, "gamma", UI_TIMEOUT_S));
+  g_assert_true (hangar_test_wait_until (file_gone, gamma_disk, UI_TIMEOUT_S));
+  g_assert_true (g_file_test (gamma_iso, G_FILE_TEST_EXISTS));
+
+  dialog = open_delete_dialog ("delta");
+  check = GTK_CHECK_BUTTON (find_widget (GTK_WIDGET (dialog), is_check_button, NULL));
+  g_assert_false (gtk_check_button_get_active (check));
+  adw_message_dialog_response (dialog, "delete");
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_assert_true (hangar_test_wait_until (row_gone, "delta", UI_TIMEOUT_S));
+  g_assert_true (g_file_test (delta_disk, G_FILE_TEST_EXISTS));
+  g_assert_true (hangar_test_wait_until (row_shown, "alpha", UI_TIMEOUT_S));
+}
+
 /* The machine list, not a list inside a drop-down of the machine page. */
 static gboolean
 is_machine_list (GtkWidget     *widget,
@@ -754,6 +845,7 @@ main (int    argc,
   g_test_add_func ("/gui/new-machine-opens", test_new_machine_opens);
   g_test_add_func ("/gui/engine-error-toast", test_engine_error_toast);
   g_test_add_func ("/gui/delete-from-row", test_delete_from_row);
+  g_test_add_func ("/gui/delete-with-disks", test_delete_with_disks);
 
   env = hangar_test_env_new (FALSE);
   start_app ();
