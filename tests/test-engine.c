@@ -32,6 +32,14 @@ define_and_start (HangarTestEnv *env,
   return machine;
 }
 
+static guint
+count_qemus (HangarTestEnv *env)
+{
+  g_autoptr(GArray) pids = hangar_test_env_qemu_pids (env);
+
+  return pids->len;
+}
+
 static void
 assert_booted (HangarMachine *machine)
 {
@@ -135,7 +143,7 @@ test_boot_and_acpi_shutdown (void)
   /* The guest's own words prove it went through its ACPI power-off path. */
   console = console_text (machine);
   g_assert_nonnull (strstr (console, "HANGAR-GUEST-POWEROFF"));
-  g_assert_cmpuint (hangar_test_env_qemu_pids (env)->len, ==, 0);
+  g_assert_cmpuint (count_qemus (env), ==, 0);
 
   hangar_test_env_free (env);
 }
@@ -286,7 +294,7 @@ test_restart_survival (void)
     }
 
   hangar_test_env_kill_engine (env, SIGKILL);
-  g_assert_cmpuint (hangar_test_env_qemu_pids (env)->len, ==, 3);
+  g_assert_cmpuint (count_qemus (env), ==, 3);
   hangar_test_env_start_engine (env);
 
   for (guint i = 0; i < 3; i++)
@@ -322,7 +330,7 @@ test_restart_survival (void)
     g_assert_no_error (error);
     g_assert_true (hangar_test_wait_for_state (first, "shutoff", STATE_TIMEOUT_S));
   }
-  g_assert_cmpuint (hangar_test_env_qemu_pids (env)->len, ==, 0);
+  g_assert_cmpuint (count_qemus (env), ==, 0);
 
   hangar_test_env_free (env);
 }
