@@ -244,8 +244,10 @@ hangard_daemon_authorize (HangardDaemon         *self,
       return FALSE;
     }
 
+  /* Root may use an ordinary user's session engine: it could become
+   * that user anyway. */
   if (self->paths->mode == HANGARD_MODE_SESSION)
-    allowed = uid == getuid ();
+    allowed = uid == getuid () || uid == 0;
   else
     allowed = access == HANGARD_ACCESS_READ || uid == 0;
 

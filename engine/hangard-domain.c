@@ -247,6 +247,7 @@ typedef struct {
   GHashTable    *host_ports;         /* set of "tcp:2222": forwarded host ports */
   GPtrArray     *interfaces_without_mac; /* <interface> xmlNode* */
   GPtrArray     *nics_without_mac;       /* their HangardNicDef*, not owned */
+  gboolean       has_mouse;          /* an <input type='mouse'>: the definition chose its pointer */
 } DomainParser;
 
 static void
@@ -1860,14 +1861,17 @@ check_nic_target (xmlNode  *interface,
                                            "itself", &managed, error);
 }
 
-/* <backend type='default'/>: QEMU's own user-mode stack. passt behaves
- * differently (its own process, its own address handling). */
+/* <backend type='default'/> lets the engine pick the user-mode stack
+ * (passt when it can, else QEMU's slirp); type='passt' insists on passt.
+ * Device paths are not taken: the engine opens what a NIC needs itself. */
 static gboolean
-check_nic_backend (xmlNode  *interface,
-                   GError  **error)
+parse_nic_backend (xmlNode       *interface,
+                   HangardNicDef *nic,
+                   GError       **error)
 {
   static const HangardXmlEnumValue types[] = {
-    { "default", 0 }, { "passt", HANGARD_XML_ENUM_UNSUPPORTED }, HANGARD_XML_ENUM_VALUES_END
+    { "default", HANGARD_NIC_BACKEND_DEFAULT }, { "passt", HANGARD_NIC_BACKEND_PASST },
+    HANGARD_XML_ENUM_VALUES_END
   };
   static const char *const device_attributes[] = { "tap", "vhost", "logFile" };
   xmlNode *backend = hangard_xml_find_child (interface, "backend");
@@ -1878,9 +1882,10 @@ check_nic_backend (xmlNode  *interface,
 
   if (!hangard_xml_check_children (backend, hangard_xml_no_children, error) ||
       !hangard_xml_parse_enum_attribute (backend, "type", types,
-                                         HANGARD_XML_UNKNOWN_IS_INVALID, 0,
-                                         "Hangar runs user-mode networking inside QEMU "
-                                         "(type='default')", &type, error))
+                                         HANGARD_XML_UNKNOWN_IS_INVALID, HANGARD_NIC_BACKEND_DEFAULT,
+                                         "Hangar runs user-mode networking with QEMU's own "
+                                         "stack (type='default') or passt (type='passt')",
+                                         &type, error))
     return FALSE;
 
   for (gsize i = 0; i < G_N_ELEMENTS (device_attributes); i++)
@@ -1895,6 +1900,15 @@ check_nic_backend (xmlNode  *interface,
           return FALSE;
         }
     }
+
+  if (type == HANGARD_NIC_BACKEND_PASST && nic->type != HANGARD_NIC_TYPE_USER)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                   "Unsupported <backend type='passt'> on a type='network' or type='bridge' "
+                   "interface: passt is user-mode networking (type='user')");
+      return FALSE;
+    }
+  nic->backend = type;
   return TRUE;
 }
 
@@ -2151,7 +2165,7 @@ parse_interface (DomainParser  *parser,
       !parse_nic_model (node, nic, error) ||
       !parse_nic_source (node, nic, error) ||
       !check_nic_target (node, error) ||
-      !check_nic_backend (node, error) ||
+      !parse_nic_backend (node, nic, error) ||
       !parse_nic_port_forwards (parser, node, nic, error))
     return FALSE;
 
@@ -2502,7 +2516,11 @@ parse_input (DomainParser  *parser,
 
   /* The PS/2 mouse and keyboard are part of the PC; nothing to add. */
   if (type != INPUT_TABLET && (bus == INPUT_BUS_PS2 || bus == INPUT_BUS_DEFAULT))
-    return TRUE;
+    {
+      if (type == INPUT_MOUSE)
+        parser->has_mouse = TRUE;
+      return TRUE;
+    }
 
   return set_unsupported_input (node, error);
 }
@@ -2577,6 +2595,14 @@ parse_devices (DomainParser  *parser,
 
   if (!seen_video)
     parser->domain->video = parser->domain->has_vnc ? HANGARD_VIDEO_VGA : HANGARD_VIDEO_NONE;
+
+  /* A relative mouse drifts away from the pointer in a VNC window (and
+   * GTK 4 cannot warp the host pointer back), so a machine with VNC
+   * graphics gets a USB tablet, which points absolutely. libvirt adds
+   * nothing; a definition that names its own mouse keeps just that. The
+   * stored XML is not changed. */
+  if (parser->domain->has_vnc && !parser->domain->has_tablet && !parser->has_mouse)
+    parser->domain->has_tablet = TRUE;
 
   return TRUE;
 }

@@ -87,8 +87,16 @@ typedef struct {
   guint  guest_port;                /* 1..65535 */
 } HangardPortForward;
 
+/* <backend type='...'/> of a user interface: which user-mode stack. */
+typedef enum {
+  HANGARD_NIC_BACKEND_DEFAULT,      /* the engine picks: passt when installed and not
+                                       root, else QEMU's own slirp */
+  HANGARD_NIC_BACKEND_PASST,        /* <backend type='passt'/>: passt, or an error */
+} HangardNicBackend;
+
 typedef struct {
   HangardNicType  type;
+  HangardNicBackend backend;        /* user interfaces only */
   HangardNicModel model;            /* default virtio */
   char           *mac;              /* "52:54:00:xx:xx:xx", lower case; generated when absent */
   guint           boot_order;
@@ -146,7 +154,8 @@ typedef struct {
   gboolean          has_vnc;        /* <graphics type='vnc'> */
   HangardVideoModel video;          /* default VGA when there is graphics, else NONE */
   gboolean          has_serial;     /* <serial> or <console> (both map to the one serial port) */
-  gboolean          has_tablet;     /* <input type='tablet' bus='usb'> */
+  gboolean          has_tablet;     /* <input type='tablet' bus='usb'>, or by default with VNC
+                                       graphics unless an <input type='mouse'> is named */
 } HangardDomain;
 
 /* Parses and validates a domain document. Network access and entity

@@ -440,6 +440,7 @@ describe_nic (HangardMachine *self,
 {
   GVariantBuilder builder;
   const char *device = hangard_vm_get_tap_name (self->vm, index);
+  const char *backend = hangard_vm_get_nic_backend (self->vm, index);
   g_autofree char *ip = lookup_nic_address (self, nic);
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
@@ -449,6 +450,7 @@ describe_nic (HangardMachine *self,
   g_variant_builder_add (&builder, "{sv}", "mac", g_variant_new_string (nic->mac));
   g_variant_builder_add (&builder, "{sv}", "device", g_variant_new_string (device ? device : ""));
   g_variant_builder_add (&builder, "{sv}", "ip", g_variant_new_string (ip ? ip : ""));
+  g_variant_builder_add (&builder, "{sv}", "backend", g_variant_new_string (backend ? backend : ""));
   return g_variant_builder_end (&builder);
 }
 

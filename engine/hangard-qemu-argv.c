@@ -698,6 +698,16 @@ nic_tap_fd (const HangardQemuRun *run,
   return run->nic_fds[index];
 }
 
+/* The fd number NIC `index`'s passt socket has in QEMU, or -1 for none. */
+static int
+nic_stream_fd (const HangardQemuRun *run,
+               guint                 index)
+{
+  if (run->nic_stream_fds == NULL || index >= run->n_nic_stream_fds || run->nic_stream_fds[index] < 0)
+    return -1;
+  return run->nic_stream_fds[index];
+}
+
 /* ",hostfwd=tcp:127.0.0.1:2222-:22": an empty guest address is the guest's
  * first DHCP address, an empty host address every host address. The parts
  * are checked again here since they land unescaped in an option list. */
@@ -767,6 +777,15 @@ add_netdev (ArgvBuilder          *b,
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
                    "internal: no tap for interface %u", index);
       return FALSE;
+    }
+
+  /* passt: the port forwards are passt's business. */
+  fd = nic_stream_fd (b->run, index);
+  if (fd >= 0)
+    {
+      add_args_take (b, "-netdev",
+                     g_strdup_printf ("stream,id=net%u,server=off,addr.type=fd,addr.str=%d", index, fd));
+      return TRUE;
     }
 
   netdev = build_user_netdev (nic, index, error);

@@ -19,6 +19,10 @@ typedef struct {
                                      tap in QEMU (-netdev tap,fd=N), or -1 (user networking);
                                      NULL when every NIC is user-mode */
   guint       n_nic_fds;
+  const int  *nic_stream_fds;     /* per NIC: the fd number of a connected stream socket to
+                                     the NIC's user-mode stack in another process (passt:
+                                     -netdev stream,addr.type=fd), or -1; NULL for none */
+  guint       n_nic_stream_fds;
 } HangardQemuRun;
 
 /* Builds QEMU's argv (argv[0] = qemu_binary) for `domain`.
@@ -29,7 +33,7 @@ typedef struct {
  * its commas doubled; -name guest=NAME,debug-threads=on; -uuid; -machine
  * TYPE,accel=ACCEL; -cpu per cpu mode ("host" needs kvm: "max" under tcg);
  * -smp; -m in MiB (rounded up); -boot order=... or per-device bootindex;
- * -kernel/-initrd/-append; NICs as -netdev user + -device (virtio-net-pci,
+ * -kernel/-initrd/-append; NICs as -netdev tap/stream/user + -device (virtio-net-pci,
  * e1000, rtl8139) with mac; -vnc none when the definition has VNC graphics
  * (clients are added through QMP add_client) else -display none; -device
  * VGA / virtio-vga; usb tablet; the serial port on a chardev socket with a

@@ -3,6 +3,7 @@
 
 #include "hangard-vm.h"
 #include "hangard-error.h"
+#include "hangard-passt.h"
 #include "hangard-qemu-argv.h"
 
 #include <glib/gi18n-lib.h>
@@ -51,6 +52,7 @@ struct _HangardVm
   guint64         start_time;
 
   GStrv           tap_names;         /* per NIC, "" for user networking */
+  GStrv           nic_backends;      /* per NIC: "tap", "passt" or "slirp" */
   GStrv           disk_paths;        /* the running QEMU's disk files */
 
   HangardQmp     *qmp;
@@ -503,6 +505,87 @@ child_setup (gpointer user_data)
 }
 
 static void
+reap_passt (GPid     pid,
+            int      wait_status,
+            gpointer user_data)
+{
+  g_spawn_close_pid (pid);
+}
+
+/* A user interface gets passt where passt can run (it insists on not being
+ * root), else QEMU's own slirp; type='passt' insists on passt. */
+static gboolean
+nic_wants_passt (const HangardNicDef *nic,
+                 GError             **error)
+{
+  if (nic->backend == HANGARD_NIC_BACKEND_PASST)
+    return hangard_passt_usable (error);
+  return hangard_passt_usable (NULL);
+}
+
+/* Starts passt for the user interfaces that get it: `stream_fds[i]` is
+ * QEMU's end of NIC i's socket pair, or -1. Records every NIC's backend. */
+static gboolean
+start_user_networking (HangardVm     *self,
+                       HangardDomain *domain,
+                       GArray        *tap_fds,
+                       int           *stream_fds,
+                       GError       **error)
+{
+  g_autoptr(GStrvBuilder) backends = g_strv_builder_new ();
+  int log_fd = -1;
+
+  for (guint i = 0; i < domain->nics->len; i++)
+    {
+      const HangardNicDef *nic = g_ptr_array_index (domain->nics, i);
+      gboolean has_tap = tap_fds != NULL && i < tap_fds->len && g_array_index (tap_fds, int, i) >= 0;
+      g_autoptr(GError) local_error = NULL;
+      GPid pid;
+
+      stream_fds[i] = -1;
+      if (has_tap || nic->type != HANGARD_NIC_TYPE_USER)
+        {
+          g_strv_builder_add (backends, "tap");
+          continue;
+        }
+      if (!nic_wants_passt (nic, &local_error))
+        {
+          if (local_error != NULL)
+            {
+              g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                          "Network interface %s: ", nic->mac);
+              goto fail;
+            }
+          g_strv_builder_add (backends, "slirp");
+          continue;
+        }
+
+      if (log_fd < 0)
+        log_fd = open (self->qemu_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      stream_fds[i] = hangard_passt_spawn (nic, i, log_fd, &pid, error);
+      if (stream_fds[i] < 0)
+        goto fail;
+      g_child_watch_add (pid, reap_passt, NULL);
+      g_strv_builder_add (backends, "passt");
+    }
+
+  if (log_fd >= 0)
+    close (log_fd);
+  g_strfreev (self->nic_backends);
+  self->nic_backends = g_strv_builder_end (backends);
+  return TRUE;
+
+fail:
+  if (log_fd >= 0)
+    close (log_fd);
+  /* Closing our ends is enough: a passt without its peer exits. */
+  for (guint i = 0; i < domain->nics->len; i++)
+    if (stream_fds[i] >= 0)
+      close (stream_fds[i]);
+  return FALSE;
+}
+
+static void
 set_tap_names (HangardVm *self,
                GPtrArray *names)
 {
@@ -540,6 +623,15 @@ hangard_vm_get_disk_paths (HangardVm *self)
 }
 
 const char *
+hangard_vm_get_nic_backend (HangardVm *self,
+                            guint      index)
+{
+  if (self->pid == 0 || self->nic_backends == NULL || index >= g_strv_length (self->nic_backends))
+    return NULL;
+  return self->nic_backends[index];
+}
+
+const char *
 hangard_vm_get_tap_name (HangardVm *self,
                          guint      index)
 {
@@ -550,11 +642,12 @@ hangard_vm_get_tap_name (HangardVm *self,
 }
 
 static gboolean
-spawn_qemu (HangardVm            *self,
-            HangardDomain        *domain,
-            HangardHost          *host,
-            GArray               *tap_fds,
-            GError              **error)
+exec_qemu (HangardVm            *self,
+           HangardDomain        *domain,
+           HangardHost          *host,
+           GArray               *tap_fds,
+           const int            *stream_fds,
+           GError              **error)
 {
   g_autoptr(GSocket) qmp_socket = NULL;
   g_autoptr(GSocket) serial_socket = NULL;
@@ -562,9 +655,11 @@ spawn_qemu (HangardVm            *self,
   g_auto(GStrv) argv = NULL;
   g_autofree char *command_line = NULL;
   HangardQemuRun run = { 0 };
-  g_autofree int *source_fds = g_new0 (int, 2 + (tap_fds ? tap_fds->len : 0));
-  g_autofree int *target_fds = g_new0 (int, 2 + (tap_fds ? tap_fds->len : 0));
+  guint n_nics = MAX (domain->nics->len, tap_fds ? tap_fds->len : 0);
+  g_autofree int *source_fds = g_new0 (int, 2 + n_nics);
+  g_autofree int *target_fds = g_new0 (int, 2 + n_nics);
   g_autofree int *nic_fds = NULL;
+  g_autofree int *nic_stream_fds = g_new0 (int, n_nics + 1);
   gsize n_fds = 0;
   int log_fd;
   GPid pid;
@@ -618,6 +713,19 @@ spawn_qemu (HangardVm            *self,
       run.nic_fds = nic_fds;
       run.n_nic_fds = tap_fds->len;
     }
+
+  /* A NIC has a tap or a passt socket (or neither): they share the slot. */
+  for (guint i = 0; i < domain->nics->len; i++)
+    {
+      nic_stream_fds[i] = stream_fds[i] >= 0 ? FIRST_TAP_CHILD_FD + (int) i : -1;
+      if (stream_fds[i] >= 0)
+        {
+          source_fds[n_fds] = stream_fds[i];
+          target_fds[n_fds++] = nic_stream_fds[i];
+        }
+    }
+  run.nic_stream_fds = nic_stream_fds;
+  run.n_nic_stream_fds = domain->nics->len;
 
   run.qemu_binary = hangard_host_get_qemu_binary (host);
   run.accel = hangard_host_get_accelerator (host);
@@ -674,6 +782,27 @@ spawn_qemu (HangardVm            *self,
   return TRUE;
 }
 
+/* QEMU with its user-mode helpers (passt) started first; our ends of their
+ * sockets close once QEMU has its copies, or failed to start. */
+static gboolean
+spawn_qemu (HangardVm            *self,
+            HangardDomain        *domain,
+            HangardHost          *host,
+            GArray               *tap_fds,
+            GError              **error)
+{
+  g_autofree int *stream_fds = g_new0 (int, domain->nics->len + 1);
+  gboolean spawned;
+
+  if (!start_user_networking (self, domain, tap_fds, stream_fds, error))
+    return FALSE;
+  spawned = exec_qemu (self, domain, host, tap_fds, stream_fds, error);
+  for (guint i = 0; i < domain->nics->len; i++)
+    if (stream_fds[i] >= 0)
+      close (stream_fds[i]);
+  return spawned;
+}
+
 static void
 write_run_info (HangardVm *self)
 {
@@ -688,6 +817,9 @@ write_run_info (HangardVm *self)
   if (self->tap_names != NULL)
     g_key_file_set_string_list (info, "run", "taps", (const char * const *) self->tap_names,
                                 g_strv_length (self->tap_names));
+  if (self->nic_backends != NULL)
+    g_key_file_set_string_list (info, "run", "nic-backends", (const char * const *) self->nic_backends,
+                                g_strv_length (self->nic_backends));
   if (!g_key_file_save_to_file (info, self->run_info_path, &error))
     g_warning ("Cannot record run information: %s", error->message);
 }
@@ -704,6 +836,8 @@ read_run_info (HangardVm *self)
   self->start_time = g_key_file_get_uint64 (info, "run", "start-time", NULL);
   g_strfreev (self->tap_names);
   self->tap_names = g_key_file_get_string_list (info, "run", "taps", NULL, NULL);
+  g_strfreev (self->nic_backends);
+  self->nic_backends = g_key_file_get_string_list (info, "run", "nic-backends", NULL, NULL);
   g_strfreev (self->disk_paths);
   self->disk_paths = g_key_file_get_string_list (info, "run", "disks", NULL, NULL);
 }
@@ -1578,6 +1712,7 @@ hangard_vm_finalize (GObject *object)
   g_free (self->accelerator);
   g_free (self->shutdown_reason);
   g_strfreev (self->tap_names);
+  g_strfreev (self->nic_backends);
   g_strfreev (self->disk_paths);
 
   G_OBJECT_CLASS (hangard_vm_parent_class)->finalize (object);

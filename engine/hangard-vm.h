@@ -55,6 +55,10 @@ const char     *hangard_vm_get_qemu_log_path    (HangardVm          *self);
 /* The files the running QEMU has as disks (pool volumes resolved when it
  * started), or NULL when it is not running. */
 const char * const *hangard_vm_get_disk_paths  (HangardVm          *self);
+/* How NIC `index` is connected while running: "tap" (a host tap on a
+ * network or bridge), "passt" or "slirp" (user-mode); NULL when not running. */
+const char     *hangard_vm_get_nic_backend      (HangardVm          *self,
+                                                 guint               index);
 /* The host tap of NIC `index` while running, or NULL. */
 const char     *hangard_vm_get_tap_name         (HangardVm          *self,
                                                  guint               index);

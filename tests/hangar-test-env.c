@@ -5,6 +5,8 @@
 #include "hangard-error.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -49,13 +51,15 @@ hangar_test_guest_initrd (void)
   return path;
 }
 
-char *
-hangar_test_guest_xml (const char *name,
-                       const char *cmdline_extra)
+static char *
+guest_xml_for (const char *name,
+               const char *kernel_path,
+               const char *initrd_path,
+               const char *cmdline_extra)
 {
   g_autofree char *escaped_name = g_markup_escape_text (name, -1);
-  g_autofree char *kernel = g_markup_escape_text (hangar_test_guest_kernel (), -1);
-  g_autofree char *initrd = g_markup_escape_text (hangar_test_guest_initrd (), -1);
+  g_autofree char *kernel = g_markup_escape_text (kernel_path, -1);
+  g_autofree char *initrd = g_markup_escape_text (initrd_path, -1);
   g_autofree char *extra = g_markup_escape_text (cmdline_extra ? cmdline_extra : "", -1);
 
   return g_strdup_printf (
@@ -77,6 +81,41 @@ hangar_test_guest_xml (const char *name,
     escaped_name, kernel, initrd, extra);
 }
 
+char *
+hangar_test_guest_xml (const char *name,
+                       const char *cmdline_extra)
+{
+  return guest_xml_for (name, hangar_test_guest_kernel (), hangar_test_guest_initrd (), cmdline_extra);
+}
+
+static char *
+copy_for_engine (HangarTestEnv *env,
+                 const char    *source)
+{
+  g_autofree char *base = g_path_get_basename (source);
+  g_autofree char *target = g_build_filename (env->tmpdir, base, NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  if (!g_file_test (target, G_FILE_TEST_EXISTS))
+    {
+      g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents_full (target, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+    }
+  return g_steal_pointer (&target);
+}
+
+char *
+hangar_test_env_guest_xml (HangarTestEnv *env,
+                           const char    *name,
+                           const char    *cmdline_extra)
+{
+  g_autofree char *kernel = copy_for_engine (env, hangar_test_guest_kernel ());
+  g_autofree char *initrd = copy_for_engine (env, hangar_test_guest_initrd ());
+
+  return guest_xml_for (name, kernel, initrd, cmdline_extra);
+}
+
 /* ---- Processes ------------------------------------------------------------ */
 
 static char *
@@ -92,7 +131,8 @@ start_bus (HangarTestEnv *env)
   char buffer[512] = { 0 };
   gssize n;
 
-  g_mkdir (socket_dir, 0700);
+  /* 0711: an engine running as another user must reach the socket. */
+  g_mkdir (socket_dir, env->engine_as_user ? 0711 : 0700);
   contents = g_strdup_printf (
     "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
     " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
@@ -207,6 +247,17 @@ hangar_test_env_run_in_netns (HangarTestEnv      *env,
   run_or_fail ((const char * const *) full);
 }
 
+/* Runs before exec in the engine's child. */
+static void
+become_engine_user (gpointer user_data)
+{
+  HangarTestEnv *env = user_data;
+
+  if (setgroups (0, NULL) != 0 || setgid ((gid_t) env->engine_gid) != 0 ||
+      setuid ((uid_t) env->engine_uid) != 0)
+    _exit (97);
+}
+
 static void
 enter_netns (gpointer user_data)
 {
@@ -241,7 +292,8 @@ hangar_test_env_start_engine (HangarTestEnv *env)
   log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
                                     G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-                                    netns_path ? enter_netns : NULL, netns_path,
+                                    netns_path ? enter_netns : env->engine_as_user ? become_engine_user : NULL,
+                                    netns_path ? (gpointer) netns_path : env,
                                     -1, log_fd, log_fd, NULL, NULL, 0,
                                     &env->engine_pid, NULL, NULL, NULL, &error);
   close (log_fd);
@@ -359,6 +411,37 @@ hangar_test_env_new (gboolean system_mode)
         g_error ("a system-mode engine test needs root (for its network namespace)");
       create_netns (env);
     }
+  env->connection = g_dbus_connection_new_for_address_sync (env->bus_address,
+                                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                            NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_set_exit_on_close (env->connection, FALSE);
+  hangar_test_env_start_engine (env);
+  return env;
+}
+
+HangarTestEnv *
+hangar_test_env_new_unprivileged (const char *user)
+{
+  HangarTestEnv *env = g_new0 (HangarTestEnv, 1);
+  g_autoptr(GError) error = NULL;
+
+  (void) hangar_error_quark ();
+  env->tmpdir = g_dir_make_tmp ("hangar-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  env->root = g_build_filename (env->tmpdir, "root", NULL);
+  if (getuid () == 0)
+    {
+      struct passwd *pw = getpwnam (user);
+
+      g_assert_nonnull (pw);
+      env->engine_as_user = TRUE;
+      env->engine_uid = pw->pw_uid;
+      env->engine_gid = pw->pw_gid;
+      g_assert_cmpint (chown (env->tmpdir, pw->pw_uid, pw->pw_gid), ==, 0);
+    }
+  env->bus_address = start_bus (env);
   env->connection = g_dbus_connection_new_for_address_sync (env->bus_address,
                                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,

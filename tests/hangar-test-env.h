@@ -21,9 +21,23 @@ typedef struct {
   GDBusConnection    *connection;
   GDBusObjectManager *object_manager;
   HangarManager      *manager;
+  gboolean            engine_as_user; /* the engine runs as engine_uid/engine_gid */
+  guint               engine_uid;
+  guint               engine_gid;
 } HangarTestEnv;
 
 HangarTestEnv  *hangar_test_env_new            (gboolean        system_mode);
+/* A session-mode engine running as the unprivileged `user` (e.g. "nobody")
+ * when the test runs as root, as the test's own user otherwise: for what
+ * only an ordinary user's engine does (passt). Its temporary tree belongs
+ * to that user. */
+HangarTestEnv  *hangar_test_env_new_unprivileged (const char    *user);
+/* Copies the test guest's kernel and initrd into the env's tree (readable
+ * by its engine whatever user it runs as) and returns the guest XML for
+ * them, like hangar_test_guest_xml. */
+char           *hangar_test_env_guest_xml      (HangarTestEnv  *env,
+                                                const char     *name,
+                                                const char     *cmdline_extra);
 void            hangar_test_env_free           (HangarTestEnv  *env);
 
 /* Starts hangard and waits until it owns its name. */

@@ -403,6 +403,20 @@ test_parse_interface_bridge (void)
 }
 
 static void
+test_parse_passt_backend (void)
+{
+  g_autoptr(HangardDomain) domain =
+    parse_devices_ok ("<interface type='user'><backend type='passt'/>"
+                      "<portForward proto='tcp' address='127.0.0.1'><range start='2222' to='22'/></portForward>"
+                      "</interface>"
+                      "<interface type='user'/>");
+
+  g_assert_cmpint (nic_at (domain, 0)->backend, ==, HANGARD_NIC_BACKEND_PASST);
+  g_assert_cmpuint (nic_at (domain, 0)->port_forwards->len, ==, 1);
+  g_assert_cmpint (nic_at (domain, 1)->backend, ==, HANGARD_NIC_BACKEND_DEFAULT);
+}
+
+static void
 test_parse_port_forwards (void)
 {
   g_autoptr(HangardDomain) domain =
@@ -424,6 +438,7 @@ test_parse_port_forwards (void)
   HangardPortForward *forward;
 
   g_assert_cmpuint (nic->port_forwards->len, ==, 4);
+  g_assert_cmpint (nic->backend, ==, HANGARD_NIC_BACKEND_DEFAULT);
 
   forward = port_forward_at (nic, 0);
   g_assert_cmpstr (forward->protocol, ==, "tcp");
@@ -1582,7 +1597,7 @@ test_reject_interface_source (void)
       HANGAR_ERROR_UNSUPPORTED, "managed='no'" },
     { "<interface type='network'><source network='default'/><target dev='tap0' managed='maybe'/>"
       "</interface>", HANGAR_ERROR_INVALID_XML, "maybe" },
-    { "<interface type='user'><backend type='passt'/></interface>",
+    { "<interface type='network'><source network='default'/><backend type='passt'/></interface>",
       HANGAR_ERROR_UNSUPPORTED, "type='passt'" },
     { "<interface type='user'><backend type='slirp4'/></interface>",
       HANGAR_ERROR_INVALID_XML, "slirp4" },
@@ -1800,6 +1815,7 @@ main (int   argc,
   g_test_add_func ("/domain/parse/interface-network", test_parse_interface_network);
   g_test_add_func ("/domain/parse/interface-bridge", test_parse_interface_bridge);
   g_test_add_func ("/domain/parse/port-forwards", test_parse_port_forwards);
+  g_test_add_func ("/domain/parse/passt-backend", test_parse_passt_backend);
   g_test_add_func ("/domain/parse/cpu-modes", test_parse_cpu_modes);
   g_test_add_func ("/domain/parse/uuid-forms", test_parse_uuid_forms);
   g_test_add_func ("/domain/parse/paths-with-commas", test_parse_paths_with_commas);

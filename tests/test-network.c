@@ -595,6 +595,153 @@ test_session_user_networking (void)
   hangar_manager_call_define_network_sync (env->manager, "<network><name>n</name><ip address='10.66.0.1' prefix='24'/></network>",
                                            &path, NULL, &error);
   hangar_assert_engine_error (error, HANGAR_ERROR_UNSUPPORTED, "system");
+  g_clear_error (&error);
+
+  /* An engine running as root cannot give passt: it says so. */
+  if (getuid () == 0)
+    {
+      g_autofree char *passt_base = hangar_test_guest_xml ("insists-on-passt", NULL);
+      g_autoptr(GString) passt_xml = g_string_new (passt_base);
+      g_autoptr(HangarMachine) passt_machine = NULL;
+
+      g_string_replace (passt_xml, "<devices>",
+                        "<devices><interface type='user'><backend type='passt'/></interface>", 1);
+      passt_machine = hangar_test_env_define (env, passt_xml->str);
+      hangar_machine_call_start_sync (passt_machine, NULL, &error);
+      hangar_assert_engine_error (error, HANGAR_ERROR_UNSUPPORTED, "root");
+      g_assert_cmpstr (hangar_machine_get_state (passt_machine), ==, "shutoff");
+    }
+  hangar_test_env_free (env);
+}
+
+/* Our passt processes: found by the port forward only this test uses. */
+static guint
+count_passt_processes (const char *forward_spec)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (proc && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/cmdline", name);
+      g_autofree char *cmdline = NULL;
+      gsize length = 0;
+      gboolean is_passt = FALSE, has_spec = FALSE;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &cmdline, &length, NULL))
+        continue;
+      for (gsize offset = 0; offset < length; offset += strlen (cmdline + offset) + 1)
+        {
+          g_autofree char *base = g_path_get_basename (cmdline + offset);
+          if (offset == 0)
+            is_passt = g_str_equal (base, "passt");
+          else if (g_str_equal (cmdline + offset, forward_spec))
+            has_spec = TRUE;
+        }
+      count += is_passt && has_spec;
+    }
+  return count;
+}
+
+static gboolean
+no_passt_left (gpointer spec)
+{
+  return count_passt_processes (spec) == 0;
+}
+
+static char *
+http_get (guint port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  static const char request[] = "GET / HTTP/1.0\r\n\r\n";
+  char buffer[4096] = { 0 };
+  gsize total = 0;
+  gssize n;
+
+  g_socket_client_set_timeout (client, 20);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             request, strlen (request), NULL, NULL, &error);
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                   buffer + total, sizeof buffer - 1 - total, NULL, &error)) > 0)
+    total += (gsize) n;
+  g_assert_no_error (error);
+  return g_strndup (buffer, total);
+}
+
+static const char *
+interface_backend (HangarMachine *machine)
+{
+  g_autoptr(GVariant) interfaces = NULL;
+  g_autoptr(GVariant) nic = NULL;
+  g_autoptr(GError) error = NULL;
+  static char backend[16];
+  const char *value = "";
+
+  hangar_machine_call_get_interfaces_sync (machine, &interfaces, NULL, &error);
+  g_assert_no_error (error);
+  nic = g_variant_get_child_value (interfaces, 0);
+  g_variant_lookup (nic, "backend", "&s", &value);
+  g_strlcpy (backend, value, sizeof backend);
+  return backend;
+}
+
+/* Session mode of an ordinary user with passt installed: the guest's
+ * user-mode NIC is served by passt (its DHCP, and a host port forward to a
+ * web server in the guest); passt goes with the guest. */
+static void
+test_session_passt (void)
+{
+  HangarTestEnv *env;
+  g_autofree char *base = NULL;
+  g_autoptr(GString) xml = NULL;
+  g_autoptr(HangarMachine) machine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
+  g_autofree char *spec = NULL;
+  g_autofree char *nic = NULL;
+  g_autofree char *ctl_out = NULL;
+  guint port = 20000 + (guint) ((getpid () + 7) % 20000);
+
+  if (g_find_program_in_path ("passt") == NULL)
+    {
+      g_test_skip ("passt is not installed (apt-get install passt)");
+      return;
+    }
+
+  env = hangar_test_env_new_unprivileged ("nobody");
+  base = hangar_test_env_guest_xml (env, "web", "hangar.dhcp hangar.httpd=80");
+  xml = g_string_new (base);
+  spec = g_strdup_printf ("127.0.0.1/%u:80", port);
+  nic = g_strdup_printf ("<devices><interface type='user'><model type='virtio'/>"
+                         "<portForward proto='tcp' address='127.0.0.1'><range start='%u' to='80'/>"
+                         "</portForward></interface>", port);
+  g_string_replace (xml, "<devices>", nic, 1);
+  machine = hangar_test_env_define (env, xml->str);
+  hangar_machine_call_start_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (interface_backend (machine), ==, "passt");
+  g_assert_cmpuint (count_passt_processes (spec), ==, 1);
+
+  /* passt's own DHCP gave the guest an address, then its web server ran. */
+  g_assert_true (hangar_test_wait_for_console (machine, "HANGAR-GUEST-IP eth0", 240));
+  g_assert_true (hangar_test_wait_for_console (machine, "HANGAR-GUEST-HTTPD 80", 60));
+  reply = http_get (port);
+  g_assert_nonnull (strstr (reply, "HANGAR-GUEST-HTTP"));
+
+  hangar_test_ctl_ok (env, &ctl_out, "domiflist", "web", NULL);
+  g_assert_nonnull (strstr (ctl_out, " passt "));
+
+  hangar_machine_call_force_off_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_until (no_passt_left, spec, 30));
+  g_assert_cmpstr (interface_backend (machine), ==, "");
   hangar_test_env_free (env);
 }
 
@@ -612,6 +759,7 @@ main (int   argc,
   ADD ("bad-input", test_bad_input);
 #undef ADD
   g_test_add_func ("/network/session-user-networking", test_session_user_networking);
+  g_test_add_func ("/network/session-passt", test_session_passt);
 
   return g_test_run ();
 }

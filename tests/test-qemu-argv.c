@@ -957,6 +957,26 @@ test_nic_tap_for_user_nic (void)
   g_assert_cmpuint (count_option (argv, "-netdev"), ==, 1);
 }
 
+/* passt's socket: -netdev stream on the fd; the forwards are passt's. */
+static void
+test_nic_passt_stream (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  const int stream_fds[] = { -1, 6 };
+  g_auto(GStrv) argv = NULL;
+
+  add_nic (d, HANGARD_NIC_MODEL_VIRTIO, "52:54:00:00:00:01");
+  add_port_forward (add_nic (d, HANGARD_NIC_MODEL_E1000, "52:54:00:00:00:02"), "tcp", NULL, 2222, 22);
+  run.nic_stream_fds = stream_fds;
+  run.n_nic_stream_fds = G_N_ELEMENTS (stream_fds);
+  argv = build_ok (d, &run);
+
+  g_assert_true (has_pair (argv, "-netdev", "user,id=net0"));
+  g_assert_true (has_pair (argv, "-netdev", "stream,id=net1,server=off,addr.type=fd,addr.str=6"));
+  g_assert_cmpstr (device_with_id (argv, "nic1"), ==, "e1000,netdev=net1,mac=52:54:00:00:00:02,id=nic1");
+}
+
 static void
 test_nic_tap_missing (void)
 {
@@ -1147,6 +1167,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/qemu-argv/nic/passt-stream", test_nic_passt_stream);
   g_test_add_func ("/qemu-argv/escape", test_escape);
   g_test_add_func ("/qemu-argv/basic", test_basic);
   g_test_add_func ("/qemu-argv/name-escaped", test_name_escaped);

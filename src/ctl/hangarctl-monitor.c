@@ -333,9 +333,14 @@ run_domiflist (HangarctlContext     *ctx,
     {
       g_autoptr(GVariant) nic = g_variant_get_child_value (interfaces, i);
 
+      const char *source = nic_field (nic, "source");
+
+      /* A running user-mode NIC has no source but a stack: passt or slirp. */
+      if (g_str_equal (source, "-") && !opt_devices_inactive)
+        source = nic_field (nic, "backend");
       /* The next start's definition has no tap yet. */
       hangarctl_table_add_row (table, opt_devices_inactive ? "-" : nic_field (nic, "device"),
-                               nic_field (nic, "type"), nic_field (nic, "source"),
+                               nic_field (nic, "type"), source,
                                nic_field (nic, "model"), nic_field (nic, "mac"));
     }
 

@@ -465,6 +465,18 @@ for word in $cmdline; do
 	esac
 done
 
+# hangar.httpd=PORT: serve "HANGAR-GUEST-HTTP" on PORT (host port forwards).
+for word in $cmdline; do
+	case "$word" in
+	hangar.httpd=*)
+		port=${word#hangar.httpd=}
+		mkdir -p /srv/www
+		echo HANGAR-GUEST-HTTP >/srv/www/index.html
+		httpd -p "$port" -h /srv/www && echo "HANGAR-GUEST-HTTPD $port"
+		;;
+	esac
+done
+
 if has_word hangar.poweroff; then
 	/sbin/hangar-poweroff
 fi
