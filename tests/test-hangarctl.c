@@ -740,6 +740,74 @@ test_edit (void)
   hangar_test_env_free (env);
 }
 
+/* top in batch mode: frames one after another, a row per running machine
+ * with rates measured between two samples, shut-off ones with --all. */
+static void
+test_top (void)
+{
+  HangarTestEnv *env = hangar_test_env_new (FALSE);
+  g_autofree char *busy_xml = hangar_test_guest_xml ("top-busy", "hangar.heartbeat");
+  g_autofree char *idle_xml = hangar_test_guest_xml ("top-idle", NULL);
+  g_autoptr(HangarMachine) busy = hangar_test_env_define (env, busy_xml);
+  g_autoptr(HangarMachine) idle = hangar_test_env_define (env, idle_xml);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *all = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint headers = 0, busy_rows = 0;
+
+  hangar_machine_call_start_sync (busy, NULL, &error);
+  g_assert_no_error (error);
+
+  hangar_test_ctl_ok (env, &out, "top", "--batch", "--iterations", "2", "--delay", "0.5", NULL);
+  g_test_message ("%s", out);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) words = NULL;
+
+      if (g_str_has_prefix (lines[i], "hangarctl top - "))
+        {
+          g_assert_nonnull (strstr (lines[i], "2 machines, 1 running"));
+          headers++;
+          continue;
+        }
+      for (guint f = 0; fields[f] != NULL; f++)
+        if (*fields[f] != '\0')
+          g_strv_builder_add (builder, fields[f]);
+      words = g_strv_builder_end (builder);
+      /* ID State(2 words: "running") %CPU ... Name */
+      if (g_strv_length (words) >= 11 && g_str_equal (words[g_strv_length (words) - 1], "top-busy"))
+        {
+          char *end = NULL;
+          double cpu = g_ascii_strtod (words[2], &end);
+
+          g_assert_cmpstr (words[1], ==, "running");
+          g_assert_true (end != words[2] && *end == '\0');
+          g_assert_cmpfloat (cpu, >=, 0.0);
+          busy_rows++;
+        }
+    }
+  g_assert_cmpuint (headers, ==, 2);
+  g_assert_cmpuint (busy_rows, ==, 2);
+  g_assert_null (strstr (out, "top-idle"));
+
+  hangar_test_ctl_ok (env, &all, "top", "--batch", "-n", "1", "-d", "0.2", "--all", NULL);
+  g_assert_nonnull (strstr (all, "top-idle"));
+
+  {
+    g_autofree char *bad_out = NULL;
+    g_autofree char *err = NULL;
+    int status = hangar_test_ctl (env, &bad_out, &err, "top", "--delay", "0", NULL);
+
+    hangar_assert_ctl_error (status, err, "--delay");
+  }
+  (void) idle;
+  hangar_test_env_free (env);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -750,6 +818,7 @@ main (int   argc,
   g_test_add_func ("/hangarctl/errors", test_errors);
   g_test_add_func ("/hangarctl/edit", test_edit);
   g_test_add_func ("/hangarctl/lifecycle", test_lifecycle);
+  g_test_add_func ("/hangarctl/top", test_top);
 
   return g_test_run ();
 }

@@ -36,6 +36,7 @@ static const HangarctlVerbGroup hangarctl_general_verbs = {
 static const HangarctlVerbGroup * const groups[] = {
   &hangarctl_machine_verbs,
   &hangarctl_monitor_verbs,
+  &hangarctl_top_verbs,
   &hangarctl_pool_verbs,
   &hangarctl_volume_verbs,
   &hangarctl_network_verbs,

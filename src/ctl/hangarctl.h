@@ -67,6 +67,7 @@ typedef struct {
 
 extern const HangarctlVerbGroup hangarctl_machine_verbs;   /* hangarctl-machine.c */
 extern const HangarctlVerbGroup hangarctl_monitor_verbs;   /* hangarctl-monitor.c */
+extern const HangarctlVerbGroup hangarctl_top_verbs;       /* hangarctl-top.c */
 extern const HangarctlVerbGroup hangarctl_host_verbs;      /* hangarctl-host.c */
 extern const HangarctlVerbGroup hangarctl_pool_verbs;      /* hangarctl-pool.c */
 extern const HangarctlVerbGroup hangarctl_volume_verbs;    /* hangarctl-volume.c */
