@@ -240,23 +240,98 @@ hangar_connection_open_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Interactive authorization */
+
+typedef struct {
+  gint allow;  /* atomic: read in GDBus's worker thread */
+} InteractiveFilter;
+
+static GQuark
+interactive_quark (void)
+{
+  return g_quark_from_static_string ("hangar-connection-interactive");
+}
+
+/* Runs in GDBus's worker thread for every message: a locked outgoing
+ * message is copied to change its flags, and GDBus sends the copy. */
+static GDBusMessage *
+mark_interactive (GDBusConnection *connection,
+                  GDBusMessage    *message,
+                  gboolean         incoming,
+                  gpointer         user_data)
+{
+  InteractiveFilter *filter = user_data;
+  const char *interface;
+  GDBusMessage *copy;
+
+  if (incoming || !g_atomic_int_get (&filter->allow) ||
+      g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL ||
+      (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION))
+    return message;
+
+  interface = g_dbus_message_get_interface (message);
+  if (interface == NULL || !g_str_has_prefix (interface, HANGAR_DBUS_NAME "."))
+    return message;
+
+  copy = g_dbus_message_copy (message, NULL);
+  if (copy == NULL)
+    return message;
+  g_dbus_message_set_flags (copy, g_dbus_message_get_flags (copy) |
+                                  G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
+  g_object_unref (message);
+  return copy;
+}
+
+void
+hangar_connection_set_allow_interactive_authorization (GDBusConnection *connection,
+                                                       gboolean         allow)
+{
+  InteractiveFilter *filter;
+
+  g_return_if_fail (G_IS_DBUS_CONNECTION (connection));
+
+  filter = g_object_get_qdata (G_OBJECT (connection), interactive_quark ());
+  if (filter == NULL)
+    {
+      if (!allow)
+        return;
+      /* Freed with the filter, when the connection goes. */
+      filter = g_new0 (InteractiveFilter, 1);
+      g_object_set_qdata (G_OBJECT (connection), interactive_quark (), filter);
+      g_dbus_connection_add_filter (connection, mark_interactive, filter, g_free);
+    }
+  g_atomic_int_set (&filter->allow, allow ? 1 : 0);
+}
+
+gboolean
+hangar_connection_get_allow_interactive_authorization (GDBusConnection *connection)
+{
+  InteractiveFilter *filter;
+
+  g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), FALSE);
+
+  filter = g_object_get_qdata (G_OBJECT (connection), interactive_quark ());
+  return filter != NULL && g_atomic_int_get (&filter->allow);
+}
+
 /* Messages */
 
 static char *
 no_engine_message (const char *spec)
 {
+  /* hangard is installed in libexecdir, off the PATH: name it whole. */
   if (spec == NULL)
-    return g_strdup (_("No Hangar engine on the bus. Start one with: hangard --session "
-                       "(the system engine: systemctl start hangard)"));
+    return g_strdup_printf (_("No Hangar engine on the bus. Start one with: %s --session "
+                              "(the system engine: systemctl start hangard)"), HANGARD_PATH);
   if (g_str_equal (spec, "session"))
-    return g_strdup (_("No Hangar engine on the session bus. "
-                       "Start one with: hangard --session"));
+    return g_strdup_printf (_("No Hangar engine on the session bus. "
+                              "Start one with: %s --session"), HANGARD_PATH);
   if (g_str_equal (spec, "system"))
-    return g_strdup (_("No Hangar engine on the system bus. "
-                       "Start it with: systemctl start hangard (or run: hangard --system)"));
+    return g_strdup_printf (_("No Hangar engine on the system bus. "
+                              "Start it with: systemctl start hangard (or run: %s --system)"), HANGARD_PATH);
   return g_strdup_printf (_("No Hangar engine on the bus at %s. Start one there with: "
-                            "hangard --bus-address '%s'"),
-                          spec, spec);
+                            "%s --bus-address '%s'"),
+                          spec, HANGARD_PATH, spec);
 }
 
 gboolean

@@ -30,6 +30,17 @@ void             hangar_connection_open_async  (const char           *spec,
 GDBusConnection *hangar_connection_open_finish (GAsyncResult         *result,
                                                 GError              **error);
 
+/* Whether the engine may have polkit ask the user to authenticate (e.g. an
+ * administrator password in the desktop's dialog) when a call needs it:
+ * marks every method call to the engine's interfaces on @connection with
+ * G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION (generated proxies
+ * have no call flags of their own). Off by default: such a call is then
+ * refused at once with NotAuthorized instead of waiting for a password.
+ * Only the system engine asks polkit; a session engine ignores the flag. */
+void             hangar_connection_set_allow_interactive_authorization (GDBusConnection *connection,
+                                                                        gboolean         allow);
+gboolean         hangar_connection_get_allow_interactive_authorization (GDBusConnection *connection);
+
 /* "session", "system" or the address the connection was opened with; NULL
  * for a connection not made by hangar_connection_open_*(). */
 const char      *hangar_connection_get_spec    (GDBusConnection      *connection);

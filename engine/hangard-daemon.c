@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "hangard-daemon"
 
 #include "hangard-daemon.h"
+#include "hangard-authority.h"
 #include "hangard-error.h"
 #include "hangard-machine.h"
 #include "hangard-job.h"
@@ -28,7 +29,7 @@ struct _HangardDaemon
   guint                     next_job_id;
 
   GHashTable               *machines;     /* uuid → HangardMachine* (owned) */
-  GHashTable               *caller_uids;  /* unique bus name → uid, as GUINT_TO_POINTER (uid + 1) */
+  HangardAuthority         *authority;
 };
 
 G_DEFINE_FINAL_TYPE (HangardDaemon, hangard_daemon, G_TYPE_OBJECT)
@@ -165,100 +166,119 @@ hangard_daemon_export_job (HangardDaemon *self,
 
 /* ---- Authorization -------------------------------------------------------- */
 
-/* The caller's uid, from the bus (cached: a unique name is never reused
- * within a bus's life), or from the peer's credentials on a direct link. */
-static gboolean
-lookup_caller_uid (HangardDaemon          *self,
-                   GDBusMethodInvocation  *invocation,
-                   uid_t                  *uid,
-                   GError                **error)
+/* What an invocation has been granted, as a bit per HangardAccess. */
+static GQuark
+granted_quark (void)
 {
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
-  gpointer cached;
-  g_autoptr(GVariant) reply = NULL;
-  guint32 value;
-
-  if (sender == NULL)
-    {
-      GCredentials *credentials = g_dbus_connection_get_peer_credentials (self->connection);
-      if (credentials == NULL)
-        {
-          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_NOT_AUTHORIZED, _("The caller's identity is unknown"));
-          return FALSE;
-        }
-      *uid = g_credentials_get_unix_user (credentials, error);
-      return *uid != (uid_t) -1;
-    }
-
-  cached = g_hash_table_lookup (self->caller_uids, sender);
-  if (cached != NULL)
-    {
-      *uid = GPOINTER_TO_UINT (cached) - 1;
-      return TRUE;
-    }
-
-  reply = g_dbus_connection_call_sync (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetConnectionUnixUser",
-                                       g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(u)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, error);
-  if (reply == NULL)
-    return FALSE;
-  g_variant_get (reply, "(u)", &value);
-  g_hash_table_insert (self->caller_uids, g_strdup (sender), GUINT_TO_POINTER (value + 1));
-  *uid = value;
-  return TRUE;
+  return g_quark_from_static_string ("hangard-granted-access");
 }
 
 static void
-on_name_owner_changed (GDBusConnection *connection,
-                       const char      *sender_name,
-                       const char      *object_path,
-                       const char      *interface_name,
-                       const char      *signal_name,
-                       GVariant        *parameters,
-                       gpointer         user_data)
+grant (GDBusMethodInvocation *invocation,
+       HangardAccess          access)
 {
-  HangardDaemon *self = user_data;
-  const char *name, *old_owner, *new_owner;
+  guint granted = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (invocation), granted_quark ()));
 
-  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (*new_owner == '\0')
-    g_hash_table_remove (self->caller_uids, name);
+  g_object_set_qdata (G_OBJECT (invocation), granted_quark (), GUINT_TO_POINTER (granted | (1u << access)));
 }
 
-/* Session mode: only the engine's own user. System mode: anyone may look,
- * only root may change (polkit will refine this). */
+static gboolean
+is_granted (GDBusMethodInvocation *invocation,
+            HangardAccess          access)
+{
+  guint granted = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (invocation), granted_quark ()));
+
+  return (granted & (1u << access)) != 0;
+}
+
+typedef struct {
+  GDBusMethodInvocation  *invocation;  /* the handler's reference, handed on */
+  GDBusInterfaceSkeleton *skeleton;
+  HangardAccess           access;
+} Deferred;
+
+/* The decision came: refuse, or run the handler again (the same dispatch
+ * GDBus does, with the skeleton as user data), and this time
+ * hangard_daemon_authorize() finds the invocation granted. */
+static void
+on_authorized (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Deferred *deferred = user_data;
+  GDBusMethodInvocation *invocation = deferred->invocation;
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_authority_check_finish (HANGARD_AUTHORITY (source), result, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else if (!g_dbus_interface_skeleton_has_connection (deferred->skeleton, connection))
+    /* Undefined or deleted while its caller was being asked. */
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                           _("The object %s went away while the call was being authorized"),
+                                           g_dbus_method_invocation_get_object_path (invocation));
+  else
+    {
+      grant (invocation, deferred->access);
+      g_dbus_interface_skeleton_get_vtable (deferred->skeleton)->method_call (
+        connection,
+        g_dbus_method_invocation_get_sender (invocation),
+        g_dbus_method_invocation_get_object_path (invocation),
+        g_dbus_method_invocation_get_interface_name (invocation),
+        g_dbus_method_invocation_get_method_name (invocation),
+        g_dbus_method_invocation_get_parameters (invocation),
+        invocation,
+        deferred->skeleton);
+    }
+
+  g_object_unref (deferred->skeleton);
+  g_free (deferred);
+}
+
 gboolean
 hangard_daemon_authorize (HangardDaemon         *self,
                           GDBusMethodInvocation *invocation,
                           HangardAccess          access)
 {
   g_autoptr(GError) error = NULL;
-  uid_t uid;
-  gboolean allowed;
+  gpointer skeleton;
+  Deferred *deferred;
 
-  if (!lookup_caller_uid (self, invocation, &uid, &error))
+  if (is_granted (invocation, access))
+    return TRUE;
+
+  switch (hangard_authority_check_now (self->authority, invocation, access, &error))
     {
-      g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_NOT_AUTHORIZED,
-                                             _("Cannot tell who is calling: %s"), error->message);
+    case HANGARD_DECISION_ALLOWED:
+      grant (invocation, access);
+      return TRUE;
+    case HANGARD_DECISION_DENIED:
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return FALSE;
+    case HANGARD_DECISION_ASK:
+    default:
+      break;
+    }
+
+  /* Every handler is a method of an exported GDBusInterfaceSkeleton, which
+   * GDBus registers with itself as the user data. */
+  skeleton = g_dbus_method_invocation_get_user_data (invocation);
+  if (!G_IS_DBUS_INTERFACE_SKELETON (skeleton))
+    {
+      g_critical ("%s.%s is not a method of an interface skeleton: it cannot wait for authorization",
+                  g_dbus_method_invocation_get_interface_name (invocation),
+                  g_dbus_method_invocation_get_method_name (invocation));
+      g_dbus_method_invocation_return_error_literal (invocation, HANGAR_ERROR, HANGAR_ERROR_NOT_AUTHORIZED,
+                                                     _("The call cannot be authorized"));
       return FALSE;
     }
 
-  /* Root may use an ordinary user's session engine: it could become
-   * that user anyway. */
-  if (self->paths->mode == HANGARD_MODE_SESSION)
-    allowed = uid == getuid () || uid == 0;
-  else
-    allowed = access == HANGARD_ACCESS_READ || uid == 0;
-
-  if (!allowed)
-    {
-      g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_NOT_AUTHORIZED,
-                                             _("User %u may not do this on the %s engine"),
-                                             (guint) uid, hangard_mode_to_string (self->paths->mode));
-      return FALSE;
-    }
-  return TRUE;
+  deferred = g_new0 (Deferred, 1);
+  deferred->invocation = invocation;
+  deferred->skeleton = g_object_ref (skeleton);
+  deferred->access = access;
+  hangard_authority_check_async (self->authority, invocation, access, on_authorized, deferred);
+  return FALSE;
 }
 
 /* ---- Definitions on disk -------------------------------------------------- */
@@ -680,6 +700,7 @@ hangard_daemon_new (GDBusConnection  *connection,
 
   self->connection = g_object_ref (connection);
   self->paths = paths;
+  self->authority = hangard_authority_new (connection, paths->mode);
   self->host = g_object_ref (host);
 
   if (!hangard_paths_ensure (paths, error))
@@ -702,9 +723,6 @@ hangard_daemon_new (GDBusConnection  *connection,
                                          HANGARD_DBUS_ROOT, error))
     return NULL;
 
-  g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
-                                      "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
-                                      G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
   g_dbus_object_manager_server_set_connection (self->object_manager, connection);
   return g_steal_pointer (&self);
 }
@@ -717,7 +735,7 @@ hangard_daemon_finalize (GObject *object)
   g_clear_pointer (&self->machines, g_hash_table_unref);
   g_clear_object (&self->storage);
   g_clear_object (&self->networks);
-  g_clear_pointer (&self->caller_uids, g_hash_table_unref);
+  g_clear_object (&self->authority);
   if (self->manager != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));
   g_clear_object (&self->manager);
@@ -739,5 +757,4 @@ static void
 hangard_daemon_init (HangardDaemon *self)
 {
   self->machines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->caller_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }

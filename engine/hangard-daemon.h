@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "hangard-authority.h"
 #include "hangard-domain.h"
 #include "hangard-host.h"
 #include "hangard-paths.h"
@@ -11,12 +12,6 @@ G_BEGIN_DECLS
 
 #define HANGARD_DBUS_NAME "io.github.hangarvm.Hangar1"
 #define HANGARD_DBUS_ROOT "/io/github/hangarvm/Hangar1"
-
-/* What a method does, for the one authorization check. */
-typedef enum {
-  HANGARD_ACCESS_READ,    /* looks at machines and the host */
-  HANGARD_ACCESS_MANAGE,  /* changes definitions or runs guests */
-} HangardAccess;
 
 typedef struct _HangardMachine HangardMachine;
 typedef struct _HangardPool HangardPool;
@@ -47,8 +42,19 @@ HangardPaths   *hangard_daemon_get_paths         (HangardDaemon          *self);
 HangardHost    *hangard_daemon_get_host          (HangardDaemon          *self);
 
 /* The one place that decides whether the caller of `invocation` may do
- * `access`. On refusal it answers the invocation with NotAuthorized and
- * returns FALSE: the handler then just returns. */
+ * `access` (READ: polkit action io.github.hangarvm.hangar.monitor, MANAGE:
+ * ...manage; see HangardAuthority). Every method handler calls it first,
+ * before it does anything:
+ *
+ *   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+ *     return TRUE;
+ *
+ * TRUE: the caller may, go on. FALSE: the invocation is taken care of, the
+ * handler just returns TRUE; either it was refused (answered with
+ * NotAuthorized) or the answer needs the bus or polkit, which is asked
+ * without blocking, and once allowed the handler is run again with the same
+ * invocation (then this returns TRUE at once). So nothing a handler does
+ * before this call may have an effect: it may happen twice. */
 gboolean        hangard_daemon_authorize         (HangardDaemon          *self,
                                                   GDBusMethodInvocation  *invocation,
                                                   HangardAccess           access);

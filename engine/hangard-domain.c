@@ -190,12 +190,34 @@ nic_def_copy (gconstpointer data,
   return copy;
 }
 
+static void
+vcpu_pin_free (HangardVcpuPin *pin)
+{
+  if (pin == NULL)
+    return;
+  g_free (pin->cpuset);
+  g_free (pin);
+}
+
+static gpointer
+vcpu_pin_copy (gconstpointer data,
+               gpointer      user_data G_GNUC_UNUSED)
+{
+  const HangardVcpuPin *pin = data;
+  HangardVcpuPin *copy = g_new0 (HangardVcpuPin, 1);
+
+  copy->vcpu = pin->vcpu;
+  copy->cpuset = g_strdup (pin->cpuset);
+  return copy;
+}
+
 static HangardDomain *
 domain_new (xmlDoc *doc)
 {
   HangardDomain *domain = g_new0 (HangardDomain, 1);
 
   domain->doc = doc;
+  domain->vcpu_pins = g_ptr_array_new_with_free_func ((GDestroyNotify) vcpu_pin_free);
   domain->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) disk_def_free);
   domain->nics = g_ptr_array_new_with_free_func ((GDestroyNotify) nic_def_free);
   return domain;
@@ -220,6 +242,7 @@ hangard_domain_free (HangardDomain *domain)
   g_free (domain->cpu_model);
   g_clear_pointer (&domain->disks, g_ptr_array_unref);
   g_clear_pointer (&domain->nics, g_ptr_array_unref);
+  g_clear_pointer (&domain->vcpu_pins, g_ptr_array_unref);
   g_free (domain);
 }
 
@@ -284,12 +307,11 @@ static const HangardXmlChildRule domain_children[] = {
   HANGARD_XML_CHILD_ONCE ("devices"),
   HANGARD_XML_CHILD_MANY ("seclabel"),
   HANGARD_XML_CHILD_UNSUPPORTED ("maxMemory", "Hangar cannot hot-plug memory"),
-  HANGARD_XML_CHILD_UNSUPPORTED ("memoryBacking",
-                                 "Hangar does not set up huge pages or shared guest memory"),
-  HANGARD_XML_CHILD_UNSUPPORTED ("memtune", "Hangar does not tune memory limits"),
+  HANGARD_XML_CHILD_ONCE ("memoryBacking"),
+  HANGARD_XML_CHILD_ONCE ("memtune"),
   HANGARD_XML_CHILD_UNSUPPORTED ("blkiotune", "Hangar does not tune disk I/O"),
   HANGARD_XML_CHILD_UNSUPPORTED ("numatune", "Hangar does not place guests on NUMA nodes"),
-  HANGARD_XML_CHILD_UNSUPPORTED ("cputune", "Hangar does not pin or tune vCPUs"),
+  HANGARD_XML_CHILD_ONCE ("cputune"),
   HANGARD_XML_CHILD_UNSUPPORTED ("vcpus", "Hangar cannot hot-plug vCPUs"),
   HANGARD_XML_CHILD_UNSUPPORTED ("iothreads", "Hangar does not run I/O threads"),
   HANGARD_XML_CHILD_UNSUPPORTED ("iothreadids", "Hangar does not run I/O threads"),
@@ -712,6 +734,387 @@ parse_vcpu (DomainParser  *parser,
       domain->cpuset = g_steal_pointer (&cpuset);
     }
 
+  return TRUE;
+}
+
+/* --- <memtune>, <cputune> -------------------------------------------------- */
+
+/* libvirt's "unlimited": what `virsh dumpxml` shows for a limit set to -1. */
+#define MEMTUNE_UNLIMITED_KIB "9007199254740991"
+/* libvirt's ranges for <cputune>. */
+#define MIN_CPU_PERIOD_US 1000
+#define MAX_CPU_PERIOD_US 1000000
+#define MIN_CPU_QUOTA_US 1000
+#define MAX_CPU_QUOTA_US G_GINT64_CONSTANT (17592186044415)
+#define MAX_CPU_SHARES 262144
+
+static const HangardXmlChildRule memtune_children[] = {
+  HANGARD_XML_CHILD_ONCE ("hard_limit"),
+  HANGARD_XML_CHILD_ONCE ("soft_limit"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("swap_hard_limit", "Hangar does not limit a guest's swap"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("min_guarantee", "Hangar does not guarantee memory to a guest"),
+  HANGARD_XML_CHILD_RULES_END
+};
+
+static const HangardXmlChildRule cputune_children[] = {
+  HANGARD_XML_CHILD_ONCE ("shares"),
+  HANGARD_XML_CHILD_ONCE ("period"),
+  HANGARD_XML_CHILD_ONCE ("quota"),
+  HANGARD_XML_CHILD_ONCE ("global_period"),
+  HANGARD_XML_CHILD_ONCE ("global_quota"),
+  HANGARD_XML_CHILD_MANY ("vcpupin"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("emulatorpin",
+                                 "Hangar pins QEMU's other threads with <vcpu cpuset='...'>"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("iothreadpin", "Hangar does not run I/O threads"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("emulator_period",
+                                 "Hangar limits the whole QEMU process: use <quota> or <global_quota>"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("emulator_quota",
+                                 "Hangar limits the whole QEMU process: use <quota> or <global_quota>"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("iothread_period", "Hangar does not run I/O threads"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("iothread_quota", "Hangar does not run I/O threads"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("vcpusched", "Hangar does not change scheduling policies"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("iothreadsched", "Hangar does not change scheduling policies"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("emulatorsched", "Hangar does not change scheduling policies"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("cachetune", "Hangar does not partition the CPU caches"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("memorytune", "Hangar does not partition memory bandwidth"),
+  HANGARD_XML_CHILD_RULES_END
+};
+
+/* <hard_limit unit='GiB'>2</hard_limit>: KiB in *kib_out, 0 for libvirt's
+ * "unlimited". */
+static gboolean
+parse_memtune_limit (xmlNode     *memtune,
+                     const char  *element,
+                     const char  *label,
+                     guint64     *kib_out,
+                     GError     **error)
+{
+  xmlNode *node = hangard_xml_find_child (memtune, element);
+  g_autofree char *text = NULL;
+  g_autofree char *unit = NULL;
+
+  *kib_out = 0;
+  if (node == NULL)
+    return TRUE;
+
+  text = hangard_xml_get_stripped_text (node);
+  unit = hangard_xml_get_attribute (node, "unit");
+  if (g_strcmp0 (text, MEMTUNE_UNLIMITED_KIB) == 0 &&
+      (unit == NULL || g_ascii_strcasecmp (unit, "KiB") == 0 || g_ascii_strcasecmp (unit, "k") == 0))
+    return TRUE;
+  return parse_memory_element (node, label, kib_out, error);
+}
+
+static gboolean
+parse_memtune (DomainParser  *parser,
+               GError       **error)
+{
+  HangardDomain *domain = parser->domain;
+  xmlNode *memtune = hangard_xml_find_child (parser->root, "memtune");
+
+  if (memtune == NULL)
+    return TRUE;
+  if (!hangard_xml_check_children (memtune, memtune_children, error) ||
+      !parse_memtune_limit (memtune, "hard_limit", "<memtune><hard_limit>",
+                            &domain->hard_limit_kib, error) ||
+      !parse_memtune_limit (memtune, "soft_limit", "<memtune><soft_limit>",
+                            &domain->soft_limit_kib, error))
+    return FALSE;
+
+  if (domain->hard_limit_kib > 0 && domain->soft_limit_kib > domain->hard_limit_kib)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "<memtune><soft_limit> (%" G_GUINT64_FORMAT " KiB) cannot be more than "
+                   "<hard_limit> (%" G_GUINT64_FORMAT " KiB)",
+                   domain->soft_limit_kib, domain->hard_limit_kib);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A whole number in [min, max] from <cputune><NAME>; 0 when absent. */
+static gboolean
+parse_cputune_number (xmlNode     *cputune,
+                      const char  *element,
+                      guint64      min,
+                      guint64      max,
+                      guint64     *out,
+                      GError     **error)
+{
+  xmlNode *node = hangard_xml_find_child (cputune, element);
+  g_autofree char *text = NULL;
+  g_autofree char *shown = NULL;
+
+  *out = 0;
+  if (node == NULL)
+    return TRUE;
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
+    return FALSE;
+
+  text = hangard_xml_get_stripped_text (node);
+  /* libvirt: 0 means "not set" for every one of them but shares. */
+  if (g_strcmp0 (text, "0") == 0 && !g_str_equal (element, "shares"))
+    return TRUE;
+  if (!parse_decimal (text, max, out) || *out < min)
+    {
+      shown = hangard_xml_describe_for_message (text);
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "<cputune><%s> must be a whole number from %" G_GUINT64_FORMAT
+                   " to %" G_GUINT64_FORMAT " (got '%s')", element, min, max, shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* <quota> and <global_quota>: microseconds per period, any negative number
+ * meaning no limit (-1 here), 0 or absent meaning not set. */
+static gboolean
+parse_cputune_quota (xmlNode     *cputune,
+                     const char  *element,
+                     gint64      *out,
+                     GError     **error)
+{
+  xmlNode *node = hangard_xml_find_child (cputune, element);
+  g_autofree char *text = NULL;
+  guint64 value;
+
+  *out = 0;
+  if (node == NULL)
+    return TRUE;
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
+    return FALSE;
+
+  text = hangard_xml_get_stripped_text (node);
+  if (text[0] == '-' && text_is_decimal (text + 1))
+    {
+      *out = -1;
+      return TRUE;
+    }
+  if (g_strcmp0 (text, "0") == 0)
+    return TRUE;
+  if (!parse_decimal (text, (guint64) MAX_CPU_QUOTA_US, &value) || value < MIN_CPU_QUOTA_US)
+    {
+      g_autofree char *shown = hangard_xml_describe_for_message (text);
+
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "<cputune><%s> must be from %d to %" G_GINT64_FORMAT
+                   " microseconds, or negative for no limit (got '%s')",
+                   element, MIN_CPU_QUOTA_US, MAX_CPU_QUOTA_US, shown);
+      return FALSE;
+    }
+  *out = (gint64) value;
+  return TRUE;
+}
+
+static HangardVcpuPin *
+find_vcpu_pin (const HangardDomain *domain,
+               guint                vcpu)
+{
+  for (guint i = 0; domain->vcpu_pins != NULL && i < domain->vcpu_pins->len; i++)
+    {
+      HangardVcpuPin *pin = g_ptr_array_index (domain->vcpu_pins, i);
+
+      if (pin->vcpu == vcpu)
+        return pin;
+    }
+  return NULL;
+}
+
+const char *
+hangard_domain_get_vcpu_cpuset (const HangardDomain *domain,
+                                guint                vcpu)
+{
+  HangardVcpuPin *pin;
+
+  g_return_val_if_fail (domain != NULL, NULL);
+
+  pin = find_vcpu_pin (domain, vcpu);
+  return pin != NULL ? pin->cpuset : domain->cpuset;
+}
+
+/* <vcpupin vcpu='N' cpuset='1-2'/>: one per vCPU at most. */
+static gboolean
+parse_vcpu_pin (DomainParser  *parser,
+                xmlNode       *node,
+                GError       **error)
+{
+  HangardDomain *domain = parser->domain;
+  g_autofree char *vcpu = hangard_xml_get_attribute (node, "vcpu");
+  g_autofree char *cpuset = hangard_xml_get_attribute (node, "cpuset");
+  g_autofree char *shown = hangard_xml_describe_for_message (vcpu != NULL ? vcpu : "");
+  HangardVcpuPin *pin;
+  const char *problem = NULL;
+  cpu_set_t set;
+  guint64 number;
+
+  if (!hangard_xml_check_children (node, hangard_xml_no_children, error))
+    return FALSE;
+  if (vcpu == NULL || !parse_decimal (vcpu, MAX_VCPUS, &number) || number >= domain->vcpus)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "Invalid <vcpupin vcpu='%s'>: expected a vCPU number from 0 to %u",
+                   shown, domain->vcpus - 1);
+      return FALSE;
+    }
+  if (find_vcpu_pin (domain, (guint) number) != NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "vCPU %u is pinned twice in <cputune>", (guint) number);
+      return FALSE;
+    }
+  if (cpuset == NULL || !hangard_cpuset_parse (cpuset, &set, &problem))
+    {
+      g_autofree char *shown_cpuset = hangard_xml_describe_for_message (cpuset != NULL ? cpuset : "");
+
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "Invalid <vcpupin vcpu='%u' cpuset='%s'>: %s", (guint) number, shown_cpuset,
+                   problem != NULL ? problem : "the cpuset attribute is missing");
+      return FALSE;
+    }
+
+  pin = g_new0 (HangardVcpuPin, 1);
+  pin->vcpu = (guint) number;
+  pin->cpuset = g_steal_pointer (&cpuset);
+  g_ptr_array_add (domain->vcpu_pins, pin);
+  return TRUE;
+}
+
+static gboolean
+parse_vcpu_pins (DomainParser  *parser,
+                 xmlNode       *cputune,
+                 GError       **error)
+{
+  HANGARD_XML_FOR_EACH_CHILD_ELEMENT (child, cputune)
+    {
+      if (hangard_xml_is_element_named (child, "vcpupin") &&
+          !parse_vcpu_pin (parser, child, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_cputune (DomainParser  *parser,
+               GError       **error)
+{
+  HangardDomain *domain = parser->domain;
+  xmlNode *cputune = hangard_xml_find_child (parser->root, "cputune");
+
+  if (cputune == NULL)
+    return TRUE;
+  return hangard_xml_check_children (cputune, cputune_children, error) &&
+         parse_vcpu_pins (parser, cputune, error) &&
+         parse_cputune_number (cputune, "shares", 1, MAX_CPU_SHARES, &domain->cpu_shares, error) &&
+         parse_cputune_number (cputune, "period", MIN_CPU_PERIOD_US, MAX_CPU_PERIOD_US,
+                               &domain->cpu_period_us, error) &&
+         parse_cputune_quota (cputune, "quota", &domain->cpu_quota_us, error) &&
+         parse_cputune_number (cputune, "global_period", MIN_CPU_PERIOD_US, MAX_CPU_PERIOD_US,
+                               &domain->cpu_global_period_us, error) &&
+         parse_cputune_quota (cputune, "global_quota", &domain->cpu_global_quota_us, error);
+}
+
+/* --- <memoryBacking> ------------------------------------------------------ */
+
+static guint count_children_named (xmlNode    *parent,
+                                   const char *name);
+
+static const HangardXmlChildRule memory_backing_children[] = {
+  HANGARD_XML_CHILD_ONCE ("hugepages"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("nosharepages", "Hangar does not change how the host shares pages"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("locked", "Hangar does not lock guest memory"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("source", "Hangar picks the memory source itself"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("access", "Hangar does not share guest memory"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("allocation",
+                                 "Hangar allocates huge pages at start and other memory on demand"),
+  HANGARD_XML_CHILD_UNSUPPORTED ("discard", "Hangar does not discard guest memory"),
+  HANGARD_XML_CHILD_RULES_END
+};
+
+static const HangardXmlChildRule hugepages_children[] = {
+  HANGARD_XML_CHILD_MANY ("page"),
+  HANGARD_XML_CHILD_RULES_END
+};
+
+/* <page size='2' unit='M'/>: one size for all guest memory (no nodeset:
+ * Hangar guests have one NUMA node). */
+static gboolean
+parse_hugepage_size (DomainParser  *parser,
+                     xmlNode       *hugepages,
+                     GError       **error)
+{
+  xmlNode *page = hangard_xml_find_child (hugepages, "page");
+  g_autofree char *size = NULL;
+  g_autofree char *unit_attribute = NULL;
+  g_autofree char *nodeset = NULL;
+  g_autofree char *shown = NULL;
+  const char *unit;
+  guint64 value = 0;
+  guint64 scale = 0;
+  guint64 kib = 0;
+
+  if (page == NULL)
+    return TRUE;
+  if (count_children_named (hugepages, "page") > 1)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                           "Unsupported second <page> in <hugepages>: Hangar backs all of a "
+                           "guest's memory with one huge page size");
+      return FALSE;
+    }
+  if (!hangard_xml_check_children (page, hangard_xml_no_children, error))
+    return FALSE;
+
+  nodeset = hangard_xml_get_attribute (page, "nodeset");
+  if (nodeset != NULL)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                           "Unsupported <page nodeset='...'> in <hugepages>: Hangar guests "
+                           "have one NUMA node");
+      return FALSE;
+    }
+
+  size = hangard_xml_get_attribute (page, "size");
+  unit_attribute = hangard_xml_get_attribute (page, "unit");
+  unit = unit_attribute != NULL ? unit_attribute : "KiB";
+  shown = g_strdup_printf ("%s %s", size != NULL ? size : "", unit);
+  if (size != NULL && unit_to_bytes (unit, &scale) && parse_decimal (size, G_MAXUINT32, &value) &&
+      value <= MAX_MEMORY_BYTES / scale)
+    kib = value * scale / KIB;
+  /* A power of two above the 4 KiB base page: 2 MiB and 1 GiB on x86. */
+  if (kib <= 4 || (kib & (kib - 1)) != 0 || value * scale % KIB != 0)
+    {
+      g_autofree char *described = hangard_xml_describe_for_message (shown);
+
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                   "Invalid <page size='...'> in <hugepages> (got '%s'): expected a huge page "
+                   "size such as size='2' unit='M' or size='1' unit='G'", described);
+      return FALSE;
+    }
+
+  parser->domain->hugepage_kib = kib;
+  return TRUE;
+}
+
+static gboolean
+parse_memory_backing (DomainParser  *parser,
+                      GError       **error)
+{
+  xmlNode *backing = hangard_xml_find_child (parser->root, "memoryBacking");
+  xmlNode *hugepages;
+
+  if (backing == NULL)
+    return TRUE;
+  if (!hangard_xml_check_children (backing, memory_backing_children, error))
+    return FALSE;
+
+  hugepages = hangard_xml_find_child (backing, "hugepages");
+  if (hugepages == NULL)
+    return TRUE;
+  if (!hangard_xml_check_children (hugepages, hugepages_children, error) ||
+      !parse_hugepage_size (parser, hugepages, error))
+    return FALSE;
+
+  parser->domain->hugepages = TRUE;
   return TRUE;
 }
 
@@ -2653,6 +3056,9 @@ parse_domain (HangardDomain  *domain,
       !parse_title_and_description (&parser, error) ||
       !parse_memory (&parser, error) ||
       !parse_vcpu (&parser, error) ||
+      !parse_memtune (&parser, error) ||
+      !parse_cputune (&parser, error) ||
+      !parse_memory_backing (&parser, error) ||
       !parse_os (&parser, error) ||
       !parse_features (&parser, error) ||
       !parse_cpu (&parser, error) ||
@@ -2726,6 +3132,8 @@ hangard_domain_copy (HangardDomain *domain)
   g_ptr_array_set_free_func (copy->disks, (GDestroyNotify) disk_def_free);
   copy->nics = g_ptr_array_copy (domain->nics, nic_def_copy, NULL);
   g_ptr_array_set_free_func (copy->nics, (GDestroyNotify) nic_def_free);
+  copy->vcpu_pins = g_ptr_array_copy (domain->vcpu_pins, vcpu_pin_copy, NULL);
+  g_ptr_array_set_free_func (copy->vcpu_pins, (GDestroyNotify) vcpu_pin_free);
 
   return copy;
 }

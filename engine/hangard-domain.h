@@ -117,6 +117,12 @@ typedef enum {
   HANGARD_CPU_MODE_CUSTOM,           /* <cpu mode='custom'><model>NAME</model> */
 } HangardCpuMode;
 
+/* One <cputune><vcpupin>. */
+typedef struct {
+  guint             vcpu;           /* 0 .. vcpus - 1, each at most once */
+  char             *cpuset;         /* host CPUs, libvirt's cpuset syntax (validated) */
+} HangardVcpuPin;
+
 typedef enum {
   HANGARD_VIDEO_NONE,
   HANGARD_VIDEO_VGA,
@@ -156,6 +162,25 @@ typedef struct {
   gboolean          has_serial;     /* <serial> or <console> (both map to the one serial port) */
   gboolean          has_tablet;     /* <input type='tablet' bus='usb'>, or by default with VNC
                                        graphics unless an <input type='mouse'> is named */
+
+  /* <memtune> and <cputune>: limits a system engine puts on the cgroup of
+   * the machine's QEMU process (see hangard-cgroup.h); 0 when absent. */
+  guint64           hard_limit_kib;       /* <memtune><hard_limit> */
+  guint64           soft_limit_kib;       /* <memtune><soft_limit> */
+  guint64           cpu_shares;           /* <cputune><shares>: 1..262144 */
+  guint64           cpu_period_us;        /* <cputune><period>: 1000..1000000 */
+  gint64            cpu_quota_us;         /* <cputune><quota>, per vCPU: 1000..17592186044415,
+                                             or -1 for no limit */
+  guint64           cpu_global_period_us; /* <cputune><global_period> */
+  gint64            cpu_global_quota_us;  /* <cputune><global_quota>, for all vCPUs */
+
+  /* <cputune><vcpupin vcpu='N' cpuset='...'/>: vCPU N runs on those host
+   * CPUs (instead of <vcpu cpuset>), pinned by the engine at start. */
+  GPtrArray        *vcpu_pins;      /* HangardVcpuPin*, in document order; never NULL */
+  /* <memoryBacking><hugepages/>: guest memory from the host's huge page
+   * pool (hugetlbfs memory, preallocated at start). */
+  gboolean          hugepages;
+  guint64           hugepage_kib;   /* <hugepages><page size=...>; 0: the host's default size */
 } HangardDomain;
 
 /* Parses and validates a domain document. Network access and entity
@@ -190,6 +215,11 @@ void           hangard_domain_set_title       (HangardDomain *domain,
 gboolean       hangard_cpuset_parse           (const char    *cpuset,
                                                cpu_set_t     *set,
                                                const char   **problem);
+
+/* The host CPUs vCPU `vcpu` runs on: its <vcpupin>, else <vcpu cpuset>,
+ * else NULL (anywhere). */
+const char    *hangard_domain_get_vcpu_cpuset (const HangardDomain *domain,
+                                               guint                vcpu);
 
 const char    *hangard_disk_bus_to_string     (HangardDiskBus    bus);
 const char    *hangard_disk_format_to_string  (HangardDiskFormat format);

@@ -15,6 +15,8 @@ static const GDBusErrorEntry hangar_error_entries[] = {
   { HANGAR_ERROR_INVALID_STATE,    "io.github.hangarvm.Hangar1.Error.InvalidState" },
   { HANGAR_ERROR_NOT_AUTHORIZED,   "io.github.hangarvm.Hangar1.Error.NotAuthorized" },
   { HANGAR_ERROR_QEMU,             "io.github.hangarvm.Hangar1.Error.QemuError" },
+  { HANGAR_ERROR_NO_DEVICE,        "io.github.hangarvm.Hangar1.Error.NoDevice" },
+  { HANGAR_ERROR_FD_PASSING_UNSUPPORTED, "io.github.hangarvm.Hangar1.Error.FdPassingUnsupported" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (hangar_error_entries) == HANGAR_ERROR_N_CODES);

@@ -20,9 +20,12 @@ typedef enum {
   HANGAR_ERROR_INVALID_STATE,     /* InvalidState: not allowed in the machine's current state */
   HANGAR_ERROR_NOT_AUTHORIZED,    /* NotAuthorized: the caller may not do this */
   HANGAR_ERROR_QEMU,              /* QemuError: QEMU refused or failed; message has its words */
+  HANGAR_ERROR_NO_DEVICE,         /* NoDevice: the machine has no display / serial port for the call */
+  HANGAR_ERROR_FD_PASSING_UNSUPPORTED, /* FdPassingUnsupported: the caller's connection cannot carry
+                                          the file descriptor the call returns */
 } HangarError;
 
-#define HANGAR_ERROR_N_CODES (HANGAR_ERROR_QEMU + 1)
+#define HANGAR_ERROR_N_CODES (HANGAR_ERROR_FD_PASSING_UNSUPPORTED + 1)
 
 GQuark hangar_error_quark (void);
 

@@ -19,6 +19,11 @@ struct _HangardHost
   char    *accelerator;
   char    *kvm_reason;
   char    *qemu_version;  /* cached after the first GetHostInfo */
+
+  /* System mode's confinement of QEMU; all NULL in session mode. */
+  char            *qemu_user;
+  char            *qemu_private_dir;
+  GDBusConnection *systemd;
 };
 
 G_DEFINE_FINAL_TYPE (HangardHost, hangard_host, G_TYPE_OBJECT)
@@ -32,8 +37,57 @@ hangard_host_finalize (GObject *object)
   g_free (self->accelerator);
   g_free (self->kvm_reason);
   g_free (self->qemu_version);
+  g_free (self->qemu_user);
+  g_free (self->qemu_private_dir);
+  g_clear_object (&self->systemd);
 
   G_OBJECT_CLASS (hangard_host_parent_class)->finalize (object);
+}
+
+void
+hangard_host_set_confinement (HangardHost     *self,
+                              const char      *qemu_user,
+                              const char      *private_dir,
+                              GDBusConnection *systemd)
+{
+  g_return_if_fail (HANGARD_IS_HOST (self));
+  g_return_if_fail (qemu_user != NULL);
+  g_return_if_fail (private_dir != NULL);
+  g_return_if_fail (systemd == NULL || G_IS_DBUS_CONNECTION (systemd));
+
+  g_free (self->qemu_user);
+  self->qemu_user = g_strdup (qemu_user);
+  g_free (self->qemu_private_dir);
+  self->qemu_private_dir = g_strdup (private_dir);
+  g_set_object (&self->systemd, systemd);
+}
+
+gboolean
+hangard_host_confines_qemu (HangardHost *self)
+{
+  g_return_val_if_fail (HANGARD_IS_HOST (self), FALSE);
+  return self->qemu_user != NULL;
+}
+
+const char *
+hangard_host_get_qemu_user (HangardHost *self)
+{
+  g_return_val_if_fail (HANGARD_IS_HOST (self), NULL);
+  return self->qemu_user;
+}
+
+const char *
+hangard_host_get_qemu_private_dir (HangardHost *self)
+{
+  g_return_val_if_fail (HANGARD_IS_HOST (self), NULL);
+  return self->qemu_private_dir;
+}
+
+GDBusConnection *
+hangard_host_get_systemd (HangardHost *self)
+{
+  g_return_val_if_fail (HANGARD_IS_HOST (self), NULL);
+  return self->systemd;
 }
 
 static void

@@ -2,12 +2,18 @@
 #define G_LOG_DOMAIN "hangard-machine"
 
 #include "hangard-machine.h"
+#include "hangard-clone.h"
+#include "hangard-devices.h"
 #include "hangard-error.h"
+#include "hangard-hugepages.h"
 #include "hangard-networks.h"
+#include "hangard-save.h"
+#include "hangard-snapshots.h"
 #include "hangard-storage.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gi18n-lib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +29,8 @@ struct _HangardMachine
   HangardDomain         *domain;
   HangardVm             *vm;
   char                  *path;
+  gboolean               has_managed_save;  /* its managed save file exists */
+  HangardSnapshots      *snapshots;
 };
 
 static void hangard_machine_iface_init (HangarMachineIface *iface);
@@ -57,9 +65,20 @@ sync_run_properties (HangardMachine *self)
 {
   HangarMachine *iface = HANGAR_MACHINE (self);
   const char *accelerator = hangard_vm_get_accelerator (self->vm);
+  HangardVmState state = hangard_vm_get_state (self->vm);
+  const char *reason = hangard_vm_get_state_reason (self->vm);
 
-  hangar_machine_set_state (iface, hangard_vm_state_to_string (hangard_vm_get_state (self->vm)));
-  hangar_machine_set_state_reason (iface, hangard_vm_get_state_reason (self->vm));
+  /* "saved": shut off, with a managed save the next start resumes. */
+  if (self->has_managed_save && state == HANGARD_VM_STATE_SHUTOFF)
+    {
+      hangar_machine_set_state (iface, "saved");
+      hangar_machine_set_state_reason (iface, *reason != '\0' ? reason : _("saved"));
+    }
+  else
+    {
+      hangar_machine_set_state (iface, hangard_vm_state_to_string (state));
+      hangar_machine_set_state_reason (iface, reason);
+    }
   hangar_machine_set_accelerator (iface, accelerator ? accelerator : "");
   hangar_machine_set_start_time (iface, hangard_vm_get_start_time (self->vm));
   hangar_machine_set_pid (iface, (guint) hangard_vm_get_pid (self->vm));
@@ -91,6 +110,20 @@ hangard_machine_start_async (HangardMachine      *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
+  /* A managed save is resumed rather than booted afresh. */
+  if (self->has_managed_save && !hangard_vm_is_active (self->vm))
+    hangard_save_resume_managed_async (self, cancellable, callback, user_data);
+  else
+    hangard_machine_start_domain_async (self, self->domain, cancellable, callback, user_data);
+}
+
+void
+hangard_machine_start_domain_async (HangardMachine      *self,
+                                    HangardDomain       *domain,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
   g_autoptr(GError) error = NULL;
   g_autoptr(HangardDomain) resolved = NULL;
   g_autoptr(GArray) tap_fds = NULL;
@@ -99,13 +132,21 @@ hangard_machine_start_async (HangardMachine      *self,
   if (hangard_vm_is_active (self->vm))
     {
       /* Before opening taps for a second QEMU that will not come. */
-      hangard_vm_start_async (self->vm, self->domain, hangard_daemon_get_host (self->daemon),
+      hangard_vm_start_async (self->vm, domain, hangard_daemon_get_host (self->daemon),
                               NULL, NULL, cancellable, callback, user_data);
       return;
     }
 
+  /* Huge pages: the host's pool must hold the guest before QEMU tries. */
+  if (domain->hugepages &&
+      !hangard_hugepages_check (domain->memory_kib, domain->hugepage_kib, NULL, NULL, &error))
+    {
+      g_task_report_error (self->vm, callback, user_data, hangard_machine_start_async, g_steal_pointer (&error));
+      return;
+    }
+
   /* Pool volumes become file paths, network interfaces taps, for this run. */
-  resolved = hangard_storage_resolve_domain (hangard_daemon_get_storage (self->daemon), self->domain, &error);
+  resolved = hangard_storage_resolve_domain (hangard_daemon_get_storage (self->daemon), domain, &error);
   if (resolved != NULL)
     tap_fds = hangard_networks_open_taps (hangard_daemon_get_networks (self->daemon), resolved, &tap_names, &error);
   if (tap_fds == NULL)
@@ -214,6 +255,95 @@ handle_resume (HangarMachine *iface, GDBusMethodInvocation *invocation)
   return run_request (iface, invocation, HANGARD_VM_REQUEST_RESUME);
 }
 
+/* ---- Save and clone (hangard-save.c, hangard-clone.c) --------------------- */
+
+static void
+on_saved (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = hangard_save_machine_finish (HANGARD_MACHINE (source), result, &error);
+
+  hangard_invocation_answer (invocation, ok, error);
+}
+
+static gboolean
+handle_save (HangarMachine         *iface,
+             GDBusMethodInvocation *invocation,
+             const char            *path,
+             GVariant              *options)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+  if (!hangard_check_options (options, NULL, &error))
+    return hangard_invocation_answer (invocation, FALSE, error);
+
+  hangard_save_machine_async (self, path, NULL, on_saved, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_managed_save (HangarMachine         *iface,
+                     GDBusMethodInvocation *invocation,
+                     GVariant              *options)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+  if (!hangard_check_options (options, NULL, &error))
+    return hangard_invocation_answer (invocation, FALSE, error);
+
+  hangard_save_machine_async (self, NULL, NULL, on_saved, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_managed_save_remove (HangarMachine         *iface,
+                            GDBusMethodInvocation *invocation)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  /* While it resumes, the file is in use; once it runs, it is gone. */
+  if (!self->has_managed_save || hangard_vm_is_active (self->vm))
+    g_set_error (&error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                 _("Machine '%s' has no managed save"), self->domain->name);
+  else
+    hangard_save_remove_managed (self, &error);
+  return hangard_invocation_answer (invocation, error == NULL, error);
+}
+
+static gboolean
+handle_clone (HangarMachine         *iface,
+              GDBusMethodInvocation *invocation,
+              const char            *new_name,
+              GVariant              *options)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+  HangardJob *job;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  job = hangard_clone_machine (self->daemon, self, new_name, options, &error);
+  if (job == NULL)
+    return hangard_invocation_answer (invocation, FALSE, error);
+  hangar_machine_complete_clone (iface, invocation,
+                                 g_dbus_interface_skeleton_get_object_path (G_DBUS_INTERFACE_SKELETON (job)));
+  return TRUE;
+}
+
 /* ---- Definition ----------------------------------------------------------- */
 
 static gboolean
@@ -240,21 +370,32 @@ handle_undefine (HangarMachine         *iface,
                  GVariant              *options)
 {
   HangardMachine *self = HANGARD_MACHINE (iface);
-  const char *allowed[] = { "remove-storage", NULL };
+  const char *allowed[] = { "remove-storage", "snapshots-metadata", NULL };
   g_autoptr(GError) error = NULL;
   gboolean remove_storage = FALSE;
+  gboolean snapshots_metadata = FALSE;
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
     return TRUE;
 
   g_variant_lookup (options, "remove-storage", "b", &remove_storage);
+  g_variant_lookup (options, "snapshots-metadata", "b", &snapshots_metadata);
   /* The daemon drops its reference: keep ourselves alive to answer. */
   g_object_ref (self);
   if (!hangard_check_options (options, allowed, &error) ||
+      !hangard_snapshots_check_undefine (self->snapshots, remove_storage || snapshots_metadata, &error) ||
       !hangard_daemon_undefine_machine (self->daemon, self, remove_storage, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
-    hangar_machine_complete_undefine (iface, invocation);
+    {
+      g_autoptr(GError) save_error = NULL;
+
+      /* A managed save of a machine that is gone can never be resumed. */
+      if (!hangard_save_remove_managed (self, &save_error))
+        g_warning ("%s", save_error->message);
+      hangard_snapshots_remove_all (self->snapshots);
+      hangar_machine_complete_undefine (iface, invocation);
+    }
   g_object_unref (self);
   return TRUE;
 }
@@ -265,15 +406,31 @@ handle_get_xml (HangarMachine         *iface,
                 GVariant              *options)
 {
   HangardMachine *self = HANGARD_MACHINE (iface);
+  static const char * const allowed[] = { "live", NULL };
   g_autoptr(GError) error = NULL;
   g_autofree char *xml = NULL;
+  gboolean live = FALSE;
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
     return TRUE;
 
-  if (!hangard_check_options (options, NULL, &error))
+  if (!hangard_check_options (options, allowed, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
+      return TRUE;
+    }
+  /* "live": what the running QEMU runs, live device changes included. */
+  if (g_variant_lookup (options, "live", "b", &live) && live)
+    {
+      const char *running = hangard_vm_get_running_xml (self->vm);
+
+      if (running == NULL)
+        {
+          g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                                                 _("Machine '%s' is not running"), self->domain->name);
+          return TRUE;
+        }
+      hangar_machine_complete_get_xml (iface, invocation, running);
       return TRUE;
     }
   xml = hangard_domain_to_xml (self->domain);
@@ -471,6 +628,165 @@ handle_get_interfaces (HangarMachine         *iface,
   return TRUE;
 }
 
+/* ---- Display and serial port --------------------------------------------- */
+
+/* Both calls answer with a file descriptor. GDBus on a connection that did
+ * not negotiate fd passing fails to send such a reply and closes the whole
+ * connection, so they refuse first with an error the caller can read. */
+static gboolean
+check_fd_passing (GDBusMethodInvocation *invocation,
+                  const char            *method)
+{
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+
+  if (g_dbus_connection_get_capabilities (connection) & G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING)
+    return TRUE;
+  g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_FD_PASSING_UNSUPPORTED,
+                                         _("%s returns a file descriptor, and this D-Bus connection "
+                                           "cannot carry one: use hangarctl vnc-proxy or console "
+                                           "on the engine’s host"),
+                                         method);
+  return FALSE;
+}
+
+static void
+answer_with_fd (GDBusMethodInvocation *invocation,
+                int                    fd,
+                const GError          *error)
+{
+  g_autoptr(GUnixFDList) fd_list = NULL;
+  g_autoptr(GError) append_error = NULL;
+  int index;
+
+  if (fd < 0)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  fd_list = g_unix_fd_list_new ();
+  index = g_unix_fd_list_append (fd_list, fd, &append_error);
+  close (fd);
+  if (index < 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                                             "%s", append_error->message);
+      return;
+    }
+  g_dbus_method_invocation_return_value_with_unix_fd_list (invocation, g_variant_new ("(h)", index),
+                                                           fd_list);
+}
+
+static void
+on_display_opened (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  int fd = hangard_vm_open_display_finish (HANGARD_VM (source), result, &error);
+
+  answer_with_fd (invocation, fd, error);
+}
+
+static gboolean
+handle_open_display (HangarMachine         *iface,
+                     GDBusMethodInvocation *invocation,
+                     GUnixFDList           *fd_list G_GNUC_UNUSED)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  /* A display is control over the guest: keyboard and mouse. */
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE) ||
+      !check_fd_passing (invocation, "OpenDisplay"))
+    return TRUE;
+
+  hangard_vm_open_display_async (self->vm, NULL, on_display_opened, g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+on_serial_opened (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  int fd = hangard_vm_open_serial_finish (HANGARD_VM (source), result, &error);
+
+  answer_with_fd (invocation, fd, error);
+}
+
+static gboolean
+handle_open_serial (HangarMachine         *iface,
+                    GDBusMethodInvocation *invocation,
+                    GUnixFDList           *fd_list G_GNUC_UNUSED)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE) ||
+      !check_fd_passing (invocation, "OpenSerial"))
+    return TRUE;
+
+  hangard_vm_open_serial_async (self->vm, NULL, on_serial_opened, g_object_ref (invocation));
+  return TRUE;
+}
+
+/* ---- Snapshots (hangard-snapshots.c) ------------------------------------- */
+
+static void
+on_snapshot_created (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HangardSnapshot) snapshot = hangard_snapshots_create_finish (HANGARD_SNAPSHOTS (source),
+                                                                         result, &error);
+
+  if (snapshot == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(o)", hangard_snapshot_get_object_path (snapshot)));
+}
+
+static gboolean
+handle_create_snapshot (HangarMachine         *iface,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name,
+                        const char            *description,
+                        GVariant              *options)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+
+  hangard_snapshots_create_async (self->snapshots, name, description, options, NULL,
+                                  on_snapshot_created, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_lookup_snapshot (HangarMachine         *iface,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name)
+{
+  HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(GError) error = NULL;
+  HangardSnapshot *snapshot;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
+    return TRUE;
+
+  snapshot = hangard_snapshots_lookup (self->snapshots, name, &error);
+  if (snapshot == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    hangar_machine_complete_lookup_snapshot (iface, invocation, hangard_snapshot_get_object_path (snapshot));
+  return TRUE;
+}
+
 /* ---- Object --------------------------------------------------------------- */
 
 static void
@@ -483,6 +799,10 @@ hangard_machine_iface_init (HangarMachineIface *iface)
   iface->handle_reset = handle_reset;
   iface->handle_pause = handle_pause;
   iface->handle_resume = handle_resume;
+  iface->handle_save = handle_save;
+  iface->handle_managed_save = handle_managed_save;
+  iface->handle_managed_save_remove = handle_managed_save_remove;
+  iface->handle_clone = handle_clone;
   iface->handle_set_autostart = handle_set_autostart;
   iface->handle_undefine = handle_undefine;
   iface->handle_get_xml = handle_get_xml;
@@ -491,6 +811,12 @@ hangard_machine_iface_init (HangarMachineIface *iface)
   iface->handle_get_qemu_log = handle_get_qemu_log;
   iface->handle_get_stats = handle_get_stats;
   iface->handle_get_interfaces = handle_get_interfaces;
+  iface->handle_open_display = handle_open_display;
+  iface->handle_open_serial = handle_open_serial;
+  iface->handle_create_snapshot = handle_create_snapshot;
+  iface->handle_lookup_snapshot = handle_lookup_snapshot;
+  /* AttachDevice, DetachDevice, UpdateDevice, SetMemory, SetVcpus, PinVcpu */
+  hangard_devices_iface_init (iface);
 }
 
 static char *
@@ -513,8 +839,10 @@ hangard_machine_new (HangardDaemon *daemon,
   g_autofree char *runtime_dir = g_build_filename (paths->vm_runtime_dir, domain->uuid, NULL);
   g_autofree char *console_log = log_path (daemon, domain->uuid, "-console.log");
   g_autofree char *qemu_log = log_path (daemon, domain->uuid, "-qemu.log");
+  g_autofree char *managed_save = hangard_save_managed_path (daemon, domain->uuid);
 
   self->daemon = daemon;
+  self->has_managed_save = g_file_test (managed_save, G_FILE_TEST_IS_REGULAR);
   self->domain = domain;
   self->path = hangard_machine_path_for_uuid (domain->uuid);
   self->vm = hangard_vm_new (domain->uuid, runtime_dir, console_log, qemu_log);
@@ -523,6 +851,8 @@ hangard_machine_new (HangardDaemon *daemon,
   sync_definition_properties (self);
   sync_run_properties (self);
   hangar_machine_set_autostart (HANGAR_MACHINE (self), autostart);
+  self->snapshots = hangard_snapshots_new (daemon, self);
+  hangard_snapshots_load (self->snapshots);
   return self;
 }
 
@@ -556,6 +886,35 @@ hangard_machine_get_vm (HangardMachine *self)
   return self->vm;
 }
 
+HangardSnapshots *
+hangard_machine_get_snapshots (HangardMachine *self)
+{
+  return self->snapshots;
+}
+
+HangardDaemon *
+hangard_machine_get_daemon (HangardMachine *self)
+{
+  return self->daemon;
+}
+
+gboolean
+hangard_machine_has_managed_save (HangardMachine *self)
+{
+  return self->has_managed_save;
+}
+
+void
+hangard_machine_set_managed_save (HangardMachine *self,
+                                  gboolean        has_managed_save)
+{
+  if (self->has_managed_save == !!has_managed_save)
+    return;
+  self->has_managed_save = !!has_managed_save;
+  sync_run_properties (self);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
 void
 hangard_machine_set_domain (HangardMachine *self,
                             HangardDomain  *domain)
@@ -581,6 +940,7 @@ hangard_machine_finalize (GObject *object)
 {
   HangardMachine *self = HANGARD_MACHINE (object);
 
+  g_clear_object (&self->snapshots);
   g_clear_object (&self->vm);
   g_clear_pointer (&self->domain, hangard_domain_free);
   g_free (self->path);

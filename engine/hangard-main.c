@@ -9,6 +9,7 @@
 
 #include "hangard-daemon.h"
 #include "hangard-error.h"
+#include "hangard-qemu-user.h"
 
 typedef struct {
   GMainLoop     *loop;
@@ -71,12 +72,15 @@ main (int   argc,
   g_autofree char *bus_address = NULL;
   g_autofree char *root = NULL;
   g_autofree char *qemu = NULL;
+  g_autofree char *qemu_user = NULL;
   GOptionEntry entries[] = {
     { "session", 0, 0, G_OPTION_ARG_NONE, &session, N_("Serve the user's session bus (the default)"), NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system, N_("Serve the system bus, as root"), NULL },
     { "bus-address", 0, 0, G_OPTION_ARG_STRING, &bus_address, N_("Serve the bus at this D-Bus address instead"), N_("ADDRESS") },
     { "root", 0, 0, G_OPTION_ARG_FILENAME, &root, N_("Keep every file under this directory"), N_("DIR") },
     { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &qemu, N_("The QEMU binary to run guests with"), N_("PATH") },
+    { "qemu-user", 0, 0, G_OPTION_ARG_STRING, &qemu_user,
+      N_("System mode: run QEMU as this unprivileged user (default hangar-qemu)"), N_("USER") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug messages"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
@@ -109,6 +113,11 @@ main (int   argc,
       g_print ("hangard %s\n", HANGAR_VERSION);
       return EXIT_SUCCESS;
     }
+  if (qemu_user != NULL && !system)
+    {
+      g_printerr ("hangard: --qemu-user is for --system: a session engine runs QEMU as its own user\n");
+      return EXIT_FAILURE;
+    }
   if (session && system)
     {
       g_printerr ("hangard: --session and --system exclude each other\n");
@@ -127,6 +136,11 @@ main (int   argc,
   /* Make sure remote errors map back to our codes in every message. */
   (void) HANGAR_ERROR;
 
+  /* The bus a system engine serves is its system bus: polkit is asked
+   * there (the tests run a polkitd on their private bus). */
+  if (mode == HANGARD_MODE_SYSTEM && bus_address != NULL)
+    g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+
   connection = open_bus (mode, bus_address, &error);
   if (connection == NULL)
     {
@@ -138,6 +152,15 @@ main (int   argc,
 
   host = hangard_host_new (qemu);
   paths = hangard_paths_new (mode, root);
+  if (mode == HANGARD_MODE_SYSTEM)
+    {
+      g_autofree char *private_dir = g_build_filename (paths->runtime_dir, "qemu", NULL);
+      /* Transient scopes need systemd and the real system bus it listens on. */
+      gboolean systemd = bus_address == NULL && g_file_test ("/run/systemd/system", G_FILE_TEST_IS_DIR);
+
+      hangard_host_set_confinement (host, qemu_user != NULL ? qemu_user : HANGARD_QEMU_USER_DEFAULT,
+                                    private_dir, systemd ? connection : NULL);
+    }
   engine.daemon = hangard_daemon_new (connection, paths, host, &error);
   if (engine.daemon == NULL)
     {

@@ -4,9 +4,12 @@
 #include "hangard-manager.h"
 #include "hangard-error.h"
 #include "hangard-machine.h"
+#include "hangard-save.h"
 #include "hangard-storage.h"
 #include "hangard-host-net.h"
 #include "hangard-networks.h"
+
+#include <glib/gi18n-lib.h>
 
 struct _HangardManager
 {
@@ -77,6 +80,50 @@ handle_lookup_machine (HangarManager         *iface,
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     hangar_manager_complete_lookup_machine (iface, invocation, hangard_machine_get_path (machine));
+  return TRUE;
+}
+
+static void
+on_restored (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  HangardMachine *machine = hangard_save_restore_finish (HANGARD_DAEMON (source), result, &error);
+
+  if (machine == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(o)", hangard_machine_get_path (machine)));
+}
+
+static gboolean
+handle_restore (HangarManager         *iface,
+                GDBusMethodInvocation *invocation,
+                const char            *path,
+                GVariant              *options)
+{
+  HangardManager *self = HANGARD_MANAGER (iface);
+  const char *allowed[] = { "paused", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) paused_value = NULL;
+
+  if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_MANAGE))
+    return TRUE;
+  if (!hangard_check_options (options, allowed, &error))
+    return hangard_invocation_answer (invocation, FALSE, error);
+  paused_value = g_variant_lookup_value (options, "paused", NULL);
+  if (paused_value != NULL && !g_variant_is_of_type (paused_value, G_VARIANT_TYPE_BOOLEAN))
+    {
+      g_set_error (&error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
+                   _("The option “%s” takes a boolean"), "paused");
+      return hangard_invocation_answer (invocation, FALSE, error);
+    }
+
+  hangard_save_restore_async (self->daemon, path, paused_value != NULL && g_variant_get_boolean (paused_value),
+                              NULL, on_restored, g_object_ref (invocation));
   return TRUE;
 }
 
@@ -250,6 +297,7 @@ hangard_manager_iface_init (HangarManagerIface *iface)
   iface->handle_define_machine = handle_define_machine;
   iface->handle_validate_machine_xml = handle_validate_machine_xml;
   iface->handle_lookup_machine = handle_lookup_machine;
+  iface->handle_restore = handle_restore;
   iface->handle_get_host_info = handle_get_host_info;
   iface->handle_define_pool = handle_define_pool;
   iface->handle_lookup_pool = handle_lookup_pool;

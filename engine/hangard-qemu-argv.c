@@ -9,6 +9,10 @@
 #include "hangard-error.h"
 #include "hangard-network-def.h"
 
+/* The memory backend of a guest on huge pages; "pc.ram" is the id QEMU's
+ * PC machines give their RAM themselves. */
+#define HUGEPAGES_BACKEND_ID "pc.ram"
+
 /* The AHCI controller QEMU's ich9-ahci provides has six ports (sata0.0..5). */
 #define SATA_PORTS 6
 
@@ -225,6 +229,9 @@ add_machine (ArgvBuilder *b,
   g_string_append_printf (opt, ",accel=%s", b->run->accel);
   if (!d->acpi)
     g_string_append (opt, ",acpi=off");
+  /* Huge pages: the RAM comes from the backend add_memory_and_smp() makes. */
+  if (d->hugepages)
+    g_string_append (opt, ",memory-backend=" HUGEPAGES_BACKEND_ID);
   add_args_take (b, "-machine", g_string_free (opt, FALSE));
   return TRUE;
 }
@@ -292,6 +299,21 @@ add_memory_and_smp (ArgvBuilder *b,
    * so a huge value cannot overflow. */
   mib = d->memory_kib / 1024 + (d->memory_kib % 1024 != 0 ? 1 : 0);
   add_args_take (b, "-m", g_strdup_printf ("size=%" G_GUINT64_FORMAT "M", mib));
+
+  /* <hugepages/>: hugetlbfs memory from a memfd (no mount point needed,
+   * nothing on the file system), private, and allocated up front so a
+   * short pool fails the start instead of the running guest. The engine
+   * checks the host's pool before it starts QEMU. */
+  if (d->hugepages)
+    {
+      GString *backend = g_string_new ("memory-backend-memfd,id=" HUGEPAGES_BACKEND_ID);
+
+      g_string_append_printf (backend, ",size=%" G_GUINT64_FORMAT "M,hugetlb=on", mib);
+      if (d->hugepage_kib > 0)
+        g_string_append_printf (backend, ",hugetlbsize=%" G_GUINT64_FORMAT "K", d->hugepage_kib);
+      g_string_append (backend, ",prealloc=on,share=off");
+      add_args_take (b, "-object", g_string_free (backend, FALSE));
+    }
   add_args_take (b, "-smp", g_strdup_printf ("%u", d->vcpus));
   return TRUE;
 }
@@ -386,9 +408,11 @@ add_kernel (ArgvBuilder *b,
       return TRUE;
     }
 
-  add_args (b, "-kernel", d->kernel);
+  /* The engine may have opened them for QEMU (system mode): then QEMU
+   * reads them through its own descriptors, /proc/self/fd/N. */
+  add_args (b, "-kernel", b->run->kernel_path != NULL ? b->run->kernel_path : d->kernel);
   if (d->initrd != NULL)
-    add_args (b, "-initrd", d->initrd);
+    add_args (b, "-initrd", b->run->initrd_path != NULL ? b->run->initrd_path : d->initrd);
   if (d->cmdline != NULL)
     add_args (b, "-append", d->cmdline);
   return TRUE;
@@ -457,35 +481,147 @@ add_node_common (JsonBuilder     *json,
   json_builder_end_object (json);
 }
 
+/* One image node of a disk and its protocol ("file") child; with fd sets,
+ * its backing chain nested under "backing". Level 0 is the disk's own
+ * image, level N its Nth backing file (always read-only). */
+/* Node names: "drive-vda" (format) over "file-vda" (protocol), the
+ * backing files' "drive-vda-b1"... A CD-ROM's next medium is added while
+ * the old one is still in, so it takes the other pair ("media-hdc" over
+ * "mfile-hdc"), and the one after that the first pair again. */
+typedef struct {
+  const char *format;
+  const char *file;
+} NodePrefixes;
+
+static const NodePrefixes drive_nodes = { "drive", "file" };
+static const NodePrefixes media_nodes = { "media", "mfile" };
+
+static void
+add_image_node (JsonBuilder                *json,
+                const HangardDiskDef       *disk,
+                const CacheMode            *mode,
+                const HangardQemuDiskFiles *files,
+                const NodePrefixes         *nodes,
+                guint                       level)
+{
+  g_autofree char *format_node = NULL;
+  g_autofree char *file_node = NULL;
+  g_autofree char *filename = NULL;
+  const char *format;
+  gboolean read_only = disk->readonly || level > 0;
+
+  if (level == 0)
+    {
+      format_node = g_strdup_printf ("%s-%s", nodes->format, disk->target_dev);
+      file_node = g_strdup_printf ("%s-%s", nodes->file, disk->target_dev);
+      format = disk->format == HANGARD_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
+    }
+  else
+    {
+      format_node = g_strdup_printf ("%s-%s-b%u", nodes->format, disk->target_dev, level);
+      file_node = g_strdup_printf ("%s-%s-b%u", nodes->file, disk->target_dev, level);
+      format = files->images[level].format;
+    }
+  filename = files != NULL ? g_strdup_printf ("/dev/fdset/%u", files->images[level].fdset)
+                           : g_strdup (disk->source_file);
+
+  json_builder_begin_object (json);
+  add_node_common (json, format, format_node, read_only, mode);
+  json_builder_set_member_name (json, "file");
+  json_builder_begin_object (json);
+  add_node_common (json, "file", file_node, read_only, mode);
+  json_builder_set_member_name (json, "filename");
+  json_builder_add_string_value (json, filename);
+  json_builder_set_member_name (json, "aio");
+  json_builder_add_string_value (json, "threads");
+  json_builder_end_object (json);
+
+  /* With fd sets the chain is complete here: "backing": null keeps QEMU
+   * from opening the file name a qcow2 header may hold. */
+  if (files != NULL && g_str_equal (format, "qcow2"))
+    {
+      json_builder_set_member_name (json, "backing");
+      if (level + 1 < files->n_images)
+        add_image_node (json, disk, mode, files, nodes, level + 1);
+      else
+        json_builder_add_null_value (json);
+    }
+  json_builder_end_object (json);
+}
+
 /* The -blockdev argument as JSON, so the path needs no escaping at all
  * (commas, quotes, spaces, newlines are all plain JSON string content).
  * The format driver is always named so QEMU never probes a guest-written
  * image header, and both nodes state read-only and cache explicitly rather
- * than relying on inheritance from the format node. */
-static char *
-disk_blockdev_json (const HangardDiskDef *disk,
-                    const CacheMode      *mode)
+ * than relying on inheritance from the format node. `files` (nullable):
+ * the disk's images as fd sets. */
+static JsonNode *
+disk_blockdev_node (const HangardDiskDef       *disk,
+                    const CacheMode            *mode,
+                    const HangardQemuDiskFiles *files,
+                    const NodePrefixes         *nodes)
 {
   g_autoptr(JsonBuilder) json = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *format_node = g_strdup_printf ("drive-%s", disk->target_dev);
-  g_autofree char *file_node = g_strdup_printf ("file-%s", disk->target_dev);
-  const char *format = disk->format == HANGARD_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
 
-  json_builder_begin_object (json);
-  add_node_common (json, format, format_node, disk->readonly, mode);
-  json_builder_set_member_name (json, "file");
-  json_builder_begin_object (json);
-  add_node_common (json, "file", file_node, disk->readonly, mode);
-  json_builder_set_member_name (json, "filename");
-  json_builder_add_string_value (json, disk->source_file);
-  json_builder_set_member_name (json, "aio");
-  json_builder_add_string_value (json, "threads");
-  json_builder_end_object (json);
-  json_builder_end_object (json);
+  add_image_node (json, disk, mode, files, nodes, 0);
+  return json_builder_get_root (json);
+}
 
-  root = json_builder_get_root (json);
+static char *
+disk_blockdev_json (const HangardDiskDef       *disk,
+                    const CacheMode            *mode,
+                    const HangardQemuDiskFiles *files)
+{
+  g_autoptr(JsonNode) root = disk_blockdev_node (disk, mode, files, &drive_nodes);
+
   return json_to_string (root, FALSE);
+}
+
+/* A disk's fd sets (`files`, with at least one image) make a chain of
+ * qcow2 images that may end in a raw one. */
+static gboolean
+check_disk_files (const HangardDiskDef       *disk,
+                  const HangardQemuDiskFiles *files,
+                  GError                    **error)
+{
+  for (guint i = 0; i < files->n_images; i++)
+    {
+      const HangardQemuImage *image = &files->images[i];
+      gboolean qcow2 = g_strcmp0 (image->format, "qcow2") == 0;
+
+      if (image->fdset == 0 || (!qcow2 && g_strcmp0 (image->format, "raw") != 0) ||
+          (!qcow2 && i + 1 < files->n_images))
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                       "internal: bad image chain for disk %s", disk->target_dev);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The disk's fd sets, checked, or NULL when it is opened by path. */
+static gboolean
+disk_files_for (ArgvBuilder                 *b,
+                const HangardDiskDef        *disk,
+                guint                        index,
+                const HangardQemuDiskFiles **files_out,
+                GError                     **error)
+{
+  const HangardQemuRun *run = b->run;
+  const HangardQemuDiskFiles *files;
+
+  *files_out = NULL;
+  if (run->disk_files == NULL || index >= run->n_disk_files || disk->source_file == NULL)
+    return TRUE;
+  files = &run->disk_files[index];
+  if (files->n_images == 0)
+    return TRUE;
+
+  if (!check_disk_files (disk, files, error))
+    return FALSE;
+  *files_out = files;
+  return TRUE;
 }
 
 static gboolean
@@ -623,12 +759,15 @@ disk_device_start (ArgvBuilder          *b,
 static gboolean
 add_disk (ArgvBuilder          *b,
           const HangardDiskDef *disk,
+          guint                 index,
           GError              **error)
 {
   g_autoptr(GString) device = g_string_new (NULL);
+  const HangardQemuDiskFiles *files = NULL;
   CacheMode mode;
 
-  if (!check_disk (disk, error) || !cache_mode (disk->cache, &mode, error))
+  if (!check_disk (disk, error) || !cache_mode (disk->cache, &mode, error) ||
+      !disk_files_for (b, disk, index, &files, error))
     return FALSE;
   if (!disk_device_start (b, disk, device, error))
     return FALSE;
@@ -637,7 +776,7 @@ add_disk (ArgvBuilder          *b,
    * inserted later through QMP. */
   if (disk->source_file != NULL)
     {
-      add_args_take (b, "-blockdev", disk_blockdev_json (disk, &mode));
+      add_args_take (b, "-blockdev", disk_blockdev_json (disk, &mode, files));
       g_string_append_printf (device, ",drive=drive-%s", disk->target_dev);
       if (mode.write_cache_off)
         g_string_append (device, ",write-cache=off");
@@ -668,10 +807,81 @@ add_disks (ArgvBuilder *b,
                        "Disk target %s is used twice", disk->target_dev);
           return FALSE;
         }
-      if (!add_disk (b, disk, error))
+      if (!add_disk (b, disk, i, error))
         return FALSE;
     }
   return TRUE;
+}
+
+/* ---- hot-plugged disks (QMP) -------------------------------------------- */
+
+JsonNode *
+hangard_qemu_disk_blockdev (const HangardDiskDef       *disk,
+                            const HangardQemuDiskFiles *files,
+                            gboolean                    media_node_names,
+                            GError                    **error)
+{
+  CacheMode mode;
+
+  g_return_val_if_fail (disk != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_disk (disk, error) || !cache_mode (disk->cache, &mode, error))
+    return NULL;
+  if (disk->source_file == NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
+                   "Disk %s has no medium", disk->target_dev);
+      return NULL;
+    }
+  if (files != NULL && files->n_images == 0)
+    files = NULL;
+  if (files != NULL && !check_disk_files (disk, files, error))
+    return NULL;
+  return disk_blockdev_node (disk, &mode, files, media_node_names ? &media_nodes : &drive_nodes);
+}
+
+JsonObject *
+hangard_qemu_disk_hotplug_device (const HangardDiskDef  *disk,
+                                  GError               **error)
+{
+  g_autoptr(JsonObject) device = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *drive = NULL;
+  CacheMode mode;
+
+  g_return_val_if_fail (disk != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_disk (disk, error) || !cache_mode (disk->cache, &mode, error))
+    return NULL;
+  /* QEMU's IDE and AHCI buses take no devices once the machine runs. */
+  if (disk->bus != HANGARD_DISK_BUS_VIRTIO || disk->device != HANGARD_DISK_DEVICE_DISK)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                   "Disk %s is on the %s bus, which cannot take devices while the machine "
+                   "runs: only virtio disks can be attached live",
+                   disk->target_dev, hangard_disk_bus_to_string (disk->bus));
+      return NULL;
+    }
+  if (disk->source_file == NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
+                   "Disk %s has no source", disk->target_dev);
+      return NULL;
+    }
+
+  id = g_strdup_printf ("disk-%s", disk->target_dev);
+  drive = g_strdup_printf ("drive-%s", disk->target_dev);
+  device = json_object_new ();
+  json_object_set_string_member (device, "driver", "virtio-blk-pci");
+  json_object_set_string_member (device, "id", id);
+  json_object_set_string_member (device, "drive", drive);
+  if (mode.write_cache_off)
+    json_object_set_string_member (device, "write-cache", "off");
+  if (disk->boot_order > 0)
+    json_object_set_int_member (device, "bootindex", disk->boot_order);
+  return g_steal_pointer (&device);
 }
 
 /* ---- network ------------------------------------------------------------- */
@@ -711,9 +921,8 @@ nic_stream_fd (const HangardQemuRun *run,
 /* ",hostfwd=tcp:127.0.0.1:2222-:22": an empty guest address is the guest's
  * first DHCP address, an empty host address every host address. The parts
  * are checked again here since they land unescaped in an option list. */
-static gboolean
-append_hostfwd (GString                   *netdev,
-                const HangardPortForward  *forward,
+static char *
+format_hostfwd (const HangardPortForward  *forward,
                 guint                      index,
                 GError                   **error)
 {
@@ -727,11 +936,24 @@ append_hostfwd (GString                   *netdev,
     {
       g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
                    "Invalid port forward on network interface %u", index);
-      return FALSE;
+      return NULL;
     }
 
-  g_string_append_printf (netdev, ",hostfwd=%s:%s:%u-:%u",
+  return g_strdup_printf ("%s:%s:%u-:%u",
                           protocol, address, forward->host_port, forward->guest_port);
+}
+
+static gboolean
+append_hostfwd (GString                   *netdev,
+                const HangardPortForward  *forward,
+                guint                      index,
+                GError                   **error)
+{
+  g_autofree char *hostfwd = format_hostfwd (forward, index, error);
+
+  if (hostfwd == NULL)
+    return FALSE;
+  g_string_append_printf (netdev, ",hostfwd=%s", hostfwd);
   return TRUE;
 }
 
@@ -831,6 +1053,102 @@ add_nics (ArgvBuilder *b,
   return TRUE;
 }
 
+/* ---- hot-plugged NICs (QMP) --------------------------------------------- */
+
+JsonObject *
+hangard_qemu_nic_hotplug_netdev (const HangardNicDef  *nic,
+                                 const char           *netdev_id,
+                                 const char           *fd_name,
+                                 GError              **error)
+{
+  g_autoptr(JsonObject) netdev = json_object_new ();
+
+  g_return_val_if_fail (nic != NULL, NULL);
+  g_return_val_if_fail (netdev_id != NULL, NULL);
+
+  json_object_set_string_member (netdev, "id", netdev_id);
+  if (nic->type != HANGARD_NIC_TYPE_USER)
+    {
+      /* A tap the engine opened, as -netdev tap,fd=N at start. */
+      if (fd_name == NULL)
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                       "internal: no tap for interface %s", nic->mac);
+          return NULL;
+        }
+      json_object_set_string_member (netdev, "type", "tap");
+      json_object_set_string_member (netdev, "fd", fd_name);
+      json_object_set_boolean_member (netdev, "vhost", FALSE);
+    }
+  else if (fd_name != NULL)
+    {
+      /* passt's end of a socket pair: the port forwards are passt's. */
+      g_autoptr(JsonObject) addr = json_object_new ();
+
+      json_object_set_string_member (addr, "type", "fd");
+      json_object_set_string_member (addr, "str", fd_name);
+      json_object_set_string_member (netdev, "type", "stream");
+      json_object_set_boolean_member (netdev, "server", FALSE);
+      json_object_set_object_member (netdev, "addr", g_steal_pointer (&addr));
+    }
+  else
+    {
+      g_autoptr(JsonArray) forwards = json_array_new ();
+
+      json_object_set_string_member (netdev, "type", "user");
+      for (guint i = 0; nic->port_forwards != NULL && i < nic->port_forwards->len; i++)
+        {
+          g_autofree char *hostfwd = format_hostfwd (g_ptr_array_index (nic->port_forwards, i), i, error);
+          JsonObject *item;
+
+          if (hostfwd == NULL)
+            return NULL;
+          item = json_object_new ();
+          json_object_set_string_member (item, "str", hostfwd);
+          json_array_add_object_element (forwards, item);
+        }
+      if (json_array_get_length (forwards) > 0)
+        json_object_set_array_member (netdev, "hostfwd", g_steal_pointer (&forwards));
+    }
+  return g_steal_pointer (&netdev);
+}
+
+JsonObject *
+hangard_qemu_nic_hotplug_device (const HangardNicDef  *nic,
+                                 const char           *device_id,
+                                 const char           *netdev_id,
+                                 GError              **error)
+{
+  g_autoptr(JsonObject) device = NULL;
+  const char *model;
+
+  g_return_val_if_fail (nic != NULL, NULL);
+  g_return_val_if_fail (device_id != NULL && netdev_id != NULL, NULL);
+
+  model = nic_device_model (nic->model);
+  if (model == NULL)
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED,
+                   "Unsupported model for network interface %s", nic->mac);
+      return NULL;
+    }
+  if (!is_valid_mac (nic->mac))
+    {
+      g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT,
+                   "Invalid MAC address “%s”", nic->mac != NULL ? nic->mac : "");
+      return NULL;
+    }
+
+  device = json_object_new ();
+  json_object_set_string_member (device, "driver", model);
+  json_object_set_string_member (device, "id", device_id);
+  json_object_set_string_member (device, "netdev", netdev_id);
+  json_object_set_string_member (device, "mac", nic->mac);
+  if (nic->boot_order > 0)
+    json_object_set_int_member (device, "bootindex", nic->boot_order);
+  return g_steal_pointer (&device);
+}
+
 /* ---- display, input ------------------------------------------------------ */
 
 static gboolean
@@ -912,6 +1230,35 @@ add_serial (ArgvBuilder *b)
   add_args (b, "-device", "isa-serial,chardev=charserial0,id=serial0");
 }
 
+/* The files the engine opened for QEMU, as fd sets (system mode). */
+static gboolean
+add_fd_sets (ArgvBuilder *b,
+             GError     **error)
+{
+  const HangardQemuRun *run = b->run;
+
+  for (guint i = 0; run->add_fds != NULL && i < run->n_add_fds; i++)
+    {
+      const HangardQemuAddFd *add = &run->add_fds[i];
+      g_autoptr(GString) option = g_string_new (NULL);
+
+      if (add->fd <= 2 || add->set == 0)
+        {
+          g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                       "internal: bad fd %d for fd set %u", add->fd, add->set);
+          return FALSE;
+        }
+      g_string_printf (option, "fd=%d,set=%u", add->fd, add->set);
+      if (add->opaque != NULL)
+        {
+          g_autofree char *opaque = hangard_qemu_escape_option (add->opaque);
+          g_string_append_printf (option, ",opaque=%s", opaque);
+        }
+      add_args (b, "-add-fd", option->str);
+    }
+  return TRUE;
+}
+
 static void
 add_qmp (ArgvBuilder *b)
 {
@@ -934,6 +1281,11 @@ add_process (ArgvBuilder *b)
   add_args (b, "-sandbox",
             "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
   add_args (b, "-msg", "timestamp=on");
+
+  /* A restore: QEMU waits for migrate-incoming on a file descriptor the
+   * engine passes it (getfd), so the save file is never opened by QEMU. */
+  if (b->run->incoming)
+    add_args (b, "-incoming", "defer");
 }
 
 GStrv
@@ -968,6 +1320,7 @@ hangard_qemu_build_argv (const HangardDomain  *domain,
    * definition order, keeping a guest's view stable from run to run. */
   g_strv_builder_add (argv, run->qemu_binary);
   if (!add_identity (&b, error) ||
+      !add_fd_sets (&b, error) ||
       !add_machine (&b, error) ||
       !add_cpu (&b, error) ||
       !add_memory_and_smp (&b, error) ||

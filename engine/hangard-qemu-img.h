@@ -115,4 +115,35 @@ void              hangard_copy_fd_to_file_async  (int                  source_fd
 gboolean          hangard_copy_fd_to_file_finish (GAsyncResult        *result,
                                                   GError             **error);
 
+/* Internal snapshots of an image nothing else has open (a machine that is
+ * shut off): `qemu-img snapshot -c|-a|-d TAG -f FORMAT PATH`. qemu-img
+ * takes the image's write lock, so a running QEMU's image fails cleanly.
+ * The cancellable is only checked before qemu-img starts: a started
+ * snapshot operation rewrites the image's tables and runs to its end. */
+typedef enum {
+  HANGARD_QEMU_IMG_SNAPSHOT_CREATE,   /* -c */
+  HANGARD_QEMU_IMG_SNAPSHOT_APPLY,    /* -a: the image's data becomes the snapshot's */
+  HANGARD_QEMU_IMG_SNAPSHOT_DELETE,   /* -d */
+} HangardQemuImgSnapshotOp;
+
+void              hangard_qemu_img_snapshot_async (const char               *path,
+                                                   const char               *format,
+                                                   HangardQemuImgSnapshotOp  op,
+                                                   const char               *tag,
+                                                   GCancellable             *cancellable,
+                                                   GAsyncReadyCallback       callback,
+                                                   gpointer                  user_data);
+gboolean          hangard_qemu_img_snapshot_finish (GAsyncResult            *result,
+                                                    GError                 **error);
+
+/* The names of the internal snapshots `path` holds, from
+ * `qemu-img info -U --output=json -f FORMAT PATH` (works on images in use). */
+void              hangard_qemu_img_snapshot_list_async  (const char          *path,
+                                                         const char          *format,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+GStrv             hangard_qemu_img_snapshot_list_finish (GAsyncResult        *result,
+                                                         GError             **error);
+
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include "hangard-error.h"
 #include "hangard-passt.h"
 #include "hangard-qemu-argv.h"
+#include "hangard-qemu-sandbox.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -13,6 +14,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +56,11 @@ struct _HangardVm
   GStrv           tap_names;         /* per NIC, "" for user networking */
   GStrv           nic_backends;      /* per NIC: "tap", "passt" or "slirp" */
   GStrv           disk_paths;        /* the running QEMU's disk files */
+  char           *running_xml;       /* the definition the running QEMU was started from */
+  char           *qemu_dir;          /* system mode: QEMU's private directory, and */
+  GStrv           qemu_cgroups;      /* the cgroups the engine made for it: gone with QEMU */
+  char           *qemu_console_log;  /* the console log as QEMU names it (/dev/fdset/N in
+                                        system mode, where QEMU cannot open it itself) */
 
   HangardQmp     *qmp;
   GTask          *start_task;        /* pending Start, completed once */
@@ -69,6 +76,19 @@ struct _HangardVm
 
   guint64         last_cpu_ns;       /* for cpu-percent between GetStats calls */
   gint64          last_sample_us;
+
+  /* Save and restore (see hangard-save.c for the files). */
+  int             incoming_fd;       /* the next start loads its state from here, or -1 */
+  gboolean        incoming_paused;   /* ... and stays paused once loaded */
+  gboolean        restoring;         /* this start loads a saved state */
+
+  /* Reverting to a snapshot (hangard-snapshots.c): hangard_vm_set_loadvm(). */
+  char           *next_loadvm;       /* the next start loads this internal snapshot */
+  gboolean        next_loadvm_paused;
+  char           *start_loadvm;      /* this start: -loadvm TAG, or NULL */
+  gboolean        start_paused;      /* this start: leave the loaded guest paused */
+  GTask          *save_task;         /* a Save between its start and its finish */
+  guint           migrate_poll;      /* polls query-migrate while state moves */
 };
 
 enum {
@@ -210,6 +230,17 @@ drop_qmp (HangardVm *self)
   g_clear_object (&self->qmp);
 }
 
+/* A start that loaded (or failed to load) a saved state is over. */
+static void
+end_restore (HangardVm *self)
+{
+  g_clear_handle_id (&self->migrate_poll, g_source_remove);
+  if (self->incoming_fd >= 0)
+    close (self->incoming_fd);
+  self->incoming_fd = -1;
+  self->restoring = FALSE;
+}
+
 static void
 fail_start (HangardVm *self,
             GError    *error)
@@ -217,6 +248,7 @@ fail_start (HangardVm *self,
   g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
 
   g_clear_handle_id (&self->start_timeout, g_source_remove);
+  end_restore (self);
   if (task != NULL)
     g_task_return_error (task, error);
   else
@@ -229,6 +261,7 @@ complete_start (HangardVm *self)
   g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
 
   g_clear_handle_id (&self->start_timeout, g_source_remove);
+  end_restore (self);
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
 }
@@ -302,6 +335,9 @@ handle_process_exit (HangardVm *self,
 
   append_log_note (self, "QEMU (pid %d) ended: %s", (int) self->pid, why);
   remove_runtime_files (self);
+  hangard_qemu_sandbox_remove (self->qemu_dir, (const char * const *) self->qemu_cgroups);
+  g_clear_pointer (&self->qemu_dir, g_free);
+  g_clear_pointer (&self->qemu_cgroups, g_strfreev);
 
   self->pid = 0;
   self->is_our_child = FALSE;
@@ -502,6 +538,9 @@ child_setup (gpointer user_data)
   /* Its own session: a Ctrl+C or hang-up meant for the engine's terminal
    * must not reach the guests. */
   setsid ();
+  /* System mode: into its cgroup, then down to QEMU's own user. */
+  if (user_data != NULL)
+    hangard_qemu_sandbox_child_setup (user_data);
 }
 
 static void
@@ -616,6 +655,12 @@ set_disk_paths (HangardVm     *self,
   self->disk_paths = g_strv_builder_end (builder);
 }
 
+const char *
+hangard_vm_get_running_xml (HangardVm *self)
+{
+  return self->pid != 0 ? self->running_xml : NULL;
+}
+
 const char * const *
 hangard_vm_get_disk_paths (HangardVm *self)
 {
@@ -656,8 +701,10 @@ exec_qemu (HangardVm            *self,
   g_autofree char *command_line = NULL;
   HangardQemuRun run = { 0 };
   guint n_nics = MAX (domain->nics->len, tap_fds ? tap_fds->len : 0);
-  g_autofree int *source_fds = g_new0 (int, 2 + n_nics);
-  g_autofree int *target_fds = g_new0 (int, 2 + n_nics);
+  g_autoptr(HangardQemuSandbox) sandbox = NULL;
+  guint n_sandbox_fds = 0;
+  g_autofree int *source_fds = NULL;
+  g_autofree int *target_fds = NULL;
   g_autofree int *nic_fds = NULL;
   g_autofree int *nic_stream_fds = g_new0 (int, n_nics + 1);
   gsize n_fds = 0;
@@ -680,6 +727,19 @@ exec_qemu (HangardVm            *self,
       return FALSE;
     }
   remove_runtime_files (self);
+
+  /* System mode: QEMU runs as its own user and gets every host file as a
+   * descriptor the engine opened (see hangard-qemu-sandbox.h). */
+  sandbox = hangard_qemu_sandbox_new (host, self->uuid, domain->name);
+  if (sandbox != NULL)
+    {
+      if (!hangard_qemu_sandbox_prepare (sandbox, domain, self->console_log_path,
+                                         FIRST_TAP_CHILD_FD + (int) n_nics, error))
+        return FALSE;
+      n_sandbox_fds = hangard_qemu_sandbox_get_n_fds (sandbox);
+    }
+  source_fds = g_new0 (int, 2 + n_nics + n_sandbox_fds);
+  target_fds = g_new0 (int, 2 + n_nics + n_sandbox_fds);
 
   qmp_socket = listen_on_unix_socket (self->qmp_path, error);
   if (qmp_socket == NULL)
@@ -727,12 +787,21 @@ exec_qemu (HangardVm            *self,
   run.nic_stream_fds = nic_stream_fds;
   run.n_nic_stream_fds = domain->nics->len;
 
+  for (guint i = 0; i < n_sandbox_fds; i++)
+    {
+      source_fds[n_fds] = hangard_qemu_sandbox_get_fd (sandbox, i, &target_fds[n_fds]);
+      n_fds++;
+    }
+
   run.qemu_binary = hangard_host_get_qemu_binary (host);
   run.accel = hangard_host_get_accelerator (host);
   run.qmp_fd = QMP_CHILD_FD;
   run.serial_fd = domain->has_serial ? SERIAL_CHILD_FD : -1;
   run.serial_log_path = self->console_log_path;
   run.pid_file = self->pid_path;
+  run.incoming = self->incoming_fd >= 0;
+  if (sandbox != NULL)
+    hangard_qemu_sandbox_fill_run (sandbox, &run);
 
   argv = hangard_qemu_build_argv (domain, &run, error);
   if (argv == NULL)
@@ -741,12 +810,18 @@ exec_qemu (HangardVm            *self,
   /* Start with the vCPUs stopped so they are pinned before the guest runs,
    * and keep QEMU after a guest power-off so a Reboot can become a reset. */
   g_strv_builder_add_many (builder, "-S", "-no-shutdown", NULL);
+  /* A snapshot revert: QEMU loads the internal snapshot before the guest
+   * runs, and exits with its reason when it cannot. */
+  if (self->start_loadvm != NULL)
+    g_strv_builder_add_many (builder, "-loadvm", self->start_loadvm, NULL);
   g_clear_pointer (&argv, g_strfreev);
   argv = g_strv_builder_end (builder);
 
   command_line = g_strjoinv (" ", argv);
   self->start_log_offset = file_size (self->qemu_log_path);
   append_log_note (self, "starting (%s): %s", run.accel, command_line);
+  for (guint i = 0; sandbox != NULL && hangard_qemu_sandbox_get_notes (sandbox)[i] != NULL; i++)
+    append_log_note (self, "%s", hangard_qemu_sandbox_get_notes (sandbox)[i]);
 
   log_fd = open (self->qemu_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
@@ -757,9 +832,11 @@ exec_qemu (HangardVm            *self,
       return FALSE;
     }
 
-  spawned = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv, NULL,
+  spawned = g_spawn_async_with_pipes_and_fds (sandbox ? hangard_qemu_sandbox_get_directory (sandbox) : NULL,
+                                              (const char * const *) argv,
+                                              sandbox ? hangard_qemu_sandbox_get_environ (sandbox) : NULL,
                                               G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-                                              child_setup, NULL,
+                                              child_setup, sandbox,
                                               -1, log_fd, log_fd,
                                               source_fds, target_fds, n_fds,
                                               &pid, NULL, NULL, NULL, error);
@@ -773,6 +850,16 @@ exec_qemu (HangardVm            *self,
   self->is_our_child = TRUE;
   g_free (self->accelerator);
   self->accelerator = g_strdup (run.accel);
+  g_free (self->qemu_console_log);
+  self->qemu_console_log = g_strdup (run.serial_log_path);
+  g_clear_pointer (&self->qemu_dir, g_free);
+  g_clear_pointer (&self->qemu_cgroups, g_strfreev);
+  if (sandbox != NULL)
+    {
+      hangard_qemu_sandbox_spawned (sandbox, pid, self->pid_path);
+      self->qemu_dir = g_strdup (hangard_qemu_sandbox_get_directory (sandbox));
+      self->qemu_cgroups = hangard_qemu_sandbox_dup_cgroup_dirs (sandbox);
+    }
   if (!watch_process (self, pid, error))
     {
       kill (pid, SIGKILL);
@@ -820,6 +907,15 @@ write_run_info (HangardVm *self)
   if (self->nic_backends != NULL)
     g_key_file_set_string_list (info, "run", "nic-backends", (const char * const *) self->nic_backends,
                                 g_strv_length (self->nic_backends));
+  if (self->running_xml != NULL)
+    g_key_file_set_string (info, "run", "domain-xml", self->running_xml);
+  if (self->qemu_console_log != NULL)
+    g_key_file_set_string (info, "run", "console-log", self->qemu_console_log);
+  if (self->qemu_dir != NULL)
+    g_key_file_set_string (info, "run", "qemu-dir", self->qemu_dir);
+  if (self->qemu_cgroups != NULL)
+    g_key_file_set_string_list (info, "run", "qemu-cgroups", (const char * const *) self->qemu_cgroups,
+                                g_strv_length (self->qemu_cgroups));
   if (!g_key_file_save_to_file (info, self->run_info_path, &error))
     g_warning ("Cannot record run information: %s", error->message);
 }
@@ -840,7 +936,84 @@ read_run_info (HangardVm *self)
   self->nic_backends = g_key_file_get_string_list (info, "run", "nic-backends", NULL, NULL);
   g_strfreev (self->disk_paths);
   self->disk_paths = g_key_file_get_string_list (info, "run", "disks", NULL, NULL);
+  g_free (self->running_xml);
+  self->running_xml = g_key_file_get_string (info, "run", "domain-xml", NULL);
+  g_free (self->qemu_console_log);
+  self->qemu_console_log = g_key_file_get_string (info, "run", "console-log", NULL);
+  g_free (self->qemu_dir);
+  self->qemu_dir = g_key_file_get_string (info, "run", "qemu-dir", NULL);
+  g_strfreev (self->qemu_cgroups);
+  self->qemu_cgroups = g_key_file_get_string_list (info, "run", "qemu-cgroups", NULL, NULL);
 }
+
+/* ---- Live device changes (hangard-devices.c) ------------------------------ */
+
+void
+hangard_vm_set_running_domain (HangardVm     *self,
+                               HangardDomain *domain)
+{
+  g_return_if_fail (HANGARD_IS_VM (self));
+  g_return_if_fail (domain != NULL);
+
+  if (self->pid == 0)
+    return;
+  set_disk_paths (self, domain);
+  g_free (self->running_xml);
+  self->running_xml = hangard_domain_to_xml (domain);
+  write_run_info (self);
+}
+
+/* `strv` with `value` at `index` (NULL value: the element there removed). */
+static GStrv
+strv_splice (GStrv       strv,
+             guint       index,
+             const char *value)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  guint n = strv != NULL ? g_strv_length (strv) : 0;
+
+  for (guint i = 0; i < MAX (n, index); i++)
+    {
+      if (i == index && value != NULL)
+        g_strv_builder_add (builder, value);
+      if (i < n && !(i == index && value == NULL))
+        g_strv_builder_add (builder, strv[i]);
+      else if (i >= n)
+        g_strv_builder_add (builder, "");
+    }
+  if (index >= n && value != NULL)
+    g_strv_builder_add (builder, value);
+  g_strfreev (strv);
+  return g_strv_builder_end (builder);
+}
+
+void
+hangard_vm_insert_nic (HangardVm  *self,
+                       guint       index,
+                       const char *backend,
+                       const char *tap_name)
+{
+  g_return_if_fail (HANGARD_IS_VM (self));
+  g_return_if_fail (backend != NULL);
+
+  self->nic_backends = strv_splice (self->nic_backends, index, backend);
+  self->tap_names = strv_splice (self->tap_names, index, tap_name != NULL ? tap_name : "");
+}
+
+void
+hangard_vm_remove_nic (HangardVm *self,
+                       guint      index)
+{
+  g_return_if_fail (HANGARD_IS_VM (self));
+
+  if (self->nic_backends != NULL && index < g_strv_length (self->nic_backends))
+    self->nic_backends = strv_splice (self->nic_backends, index, NULL);
+  if (self->tap_names != NULL && index < g_strv_length (self->tap_names))
+    self->tap_names = strv_splice (self->tap_names, index, NULL);
+}
+
+/* After QMP connects (and vCPUs are pinned): `cont`, or load a saved state first. */
+static void continue_start (HangardVm *self);
 
 static void
 on_started_cont (GObject      *source,
@@ -863,7 +1036,9 @@ on_started_cont (GObject      *source,
   self->start_time = (guint64) (g_get_real_time () / G_USEC_PER_SEC);
   write_run_info (self);
   append_log_note (self, "running (pid %d)", (int) self->pid);
-  set_state (self, HANGARD_VM_STATE_RUNNING, _("booted"));
+  set_state (self, HANGARD_VM_STATE_RUNNING,
+             self->restoring ? _("restored") : self->start_loadvm != NULL ? _("restored from a snapshot")
+                                                                           : _("booted"));
   complete_start (self);
 }
 
@@ -890,24 +1065,32 @@ on_vcpus_queried (GObject      *source,
   if (domain == NULL)
     return;
 
-  /* The definition's cpuset was validated when it was defined. */
-  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node) &&
-      hangard_cpuset_parse (domain->cpuset, &set, &problem))
+  /* The definition's cpusets were validated when it was defined. <vcpu
+   * cpuset> holds QEMU's other threads and every vCPU without a
+   * <vcpupin> of its own. */
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
     {
       JsonArray *cpus = json_node_get_array (node);
 
-      pin_thread (self->pid, &set);
+      if (domain->cpuset != NULL && hangard_cpuset_parse (domain->cpuset, &set, &problem))
+        pin_thread (self->pid, &set);
       for (guint i = 0; i < json_array_get_length (cpus); i++)
         {
           JsonObject *cpu = json_array_get_object_element (cpus, i);
-          if (cpu && json_object_has_member (cpu, "thread-id"))
+          const char *cpuset;
+
+          if (cpu == NULL || !json_object_has_member (cpu, "thread-id") ||
+              !json_object_has_member (cpu, "cpu-index"))
+            continue;
+          cpuset = hangard_domain_get_vcpu_cpuset (domain, (guint) json_object_get_int_member (cpu, "cpu-index"));
+          if (cpuset != NULL && hangard_cpuset_parse (cpuset, &set, &problem))
             pin_thread ((pid_t) json_object_get_int_member (cpu, "thread-id"), &set);
         }
     }
   else if (error != NULL)
     g_warning ("Cannot pin vCPUs: %s", error->message);
 
-  hangard_qmp_execute_async (self->qmp, "cont", NULL, -1, NULL, on_started_cont, g_object_ref (self));
+  continue_start (self);
 }
 
 static void
@@ -932,11 +1115,11 @@ on_start_qmp_connected (GObject      *source,
 
   attach_qmp (self, qmp);
   domain = g_task_get_task_data (self->start_task);
-  if (domain->cpuset != NULL)
+  if (domain->cpuset != NULL || domain->vcpu_pins->len > 0)
     hangard_qmp_execute_async (self->qmp, "query-cpus-fast", NULL, -1, NULL,
                                on_vcpus_queried, g_object_ref (self));
   else
-    hangard_qmp_execute_async (self->qmp, "cont", NULL, -1, NULL, on_started_cont, g_object_ref (self));
+    continue_start (self);
 }
 
 static gboolean
@@ -976,6 +1159,11 @@ hangard_vm_start_async (HangardVm           *self,
   self->shutdown_seen = FALSE;
   self->reboot_pending = FALSE;
   self->force_off_requested = FALSE;
+  /* What hangard_vm_set_loadvm() asked for applies to this start only. */
+  g_free (self->start_loadvm);
+  self->start_loadvm = g_steal_pointer (&self->next_loadvm);
+  self->start_paused = self->next_loadvm_paused;
+  self->next_loadvm_paused = FALSE;
 
   if (!spawn_qemu (self, domain, host, tap_fds, &error))
     {
@@ -986,6 +1174,9 @@ hangard_vm_start_async (HangardVm           *self,
 
   set_tap_names (self, tap_names);
   set_disk_paths (self, domain);
+  g_free (self->running_xml);
+  self->running_xml = hangard_domain_to_xml (domain);
+  self->restoring = self->incoming_fd >= 0;
   self->start_task = g_steal_pointer (&task);
   self->start_timeout = g_timeout_add_seconds (START_TIMEOUT_SECONDS, on_start_timeout, self);
   set_state (self, HANGARD_VM_STATE_STARTING, _("starting"));
@@ -1181,6 +1372,8 @@ check_request_allowed (HangardVm         *self,
       g_assert_not_reached ();
     }
 
+  if (message == NULL && request != HANGARD_VM_REQUEST_FORCE_OFF && self->save_task != NULL)
+    message = _("The machine is being saved");
   if (message == NULL && request != HANGARD_VM_REQUEST_FORCE_OFF && self->qmp == NULL)
     message = _("The engine cannot talk to this machine's QEMU; only forcing it off is possible");
 
@@ -1611,6 +1804,977 @@ hangard_vm_get_stats_finish (HangardVm     *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* ---- Display and serial port ---------------------------------------------- */
+
+/* The chardev the argv builder gives the serial port. */
+#define SERIAL_CHARDEV_ID "charserial0"
+
+/* getfd names are per QMP monitor; one counter for the whole engine keeps
+ * them unique in every QEMU. */
+static guint next_fd_name_number = 1;
+
+/* One OpenDisplay or OpenSerial on its way through QMP. */
+typedef struct {
+  int   fd;        /* the caller's end of the socket pair; -1 once returned */
+  char *fd_name;   /* QEMU's end, as named in getfd */
+} OpenCall;
+
+static void
+open_call_free (OpenCall *call)
+{
+  if (call->fd >= 0)
+    close (call->fd);
+  g_free (call->fd_name);
+  g_free (call);
+}
+
+static void
+close_fd_pointer (gpointer data)
+{
+  int *fd = data;
+
+  if (*fd >= 0)
+    close (*fd);
+  g_free (fd);
+}
+
+static void
+return_fd (GTask *task)
+{
+  OpenCall *call = g_task_get_task_data (task);
+  int *fd = g_new (int, 1);
+
+  *fd = call->fd;
+  call->fd = -1;
+  g_task_return_pointer (task, fd, close_fd_pointer);
+}
+
+static int
+propagate_fd (GAsyncResult  *result,
+              GError       **error)
+{
+  g_autofree int *fd = g_task_propagate_pointer (G_TASK (result), error);
+
+  return fd != NULL ? *fd : -1;
+}
+
+/* QMP's own failures (QEMU's refusals) are already HANGAR_ERROR_QEMU; a
+ * lost connection (QEMU ended meanwhile) is not the caller's fault. */
+static void
+return_qmp_error (GTask  *task,
+                  GError *error)
+{
+  if (error->domain != HANGAR_ERROR)
+    {
+      GError *wrapped = g_error_new (HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                                     _("Lost the connection to QEMU: %s"), error->message);
+      g_error_free (error);
+      error = wrapped;
+    }
+  g_task_return_error (task, error);
+}
+
+static gboolean
+check_can_open (HangardVm  *self,
+                GError    **error)
+{
+  switch (self->state)
+    {
+    case HANGARD_VM_STATE_RUNNING:
+    case HANGARD_VM_STATE_PAUSED:
+    case HANGARD_VM_STATE_SHUTTING_DOWN:
+      break;
+    case HANGARD_VM_STATE_SHUTOFF:
+    case HANGARD_VM_STATE_STARTING:
+    case HANGARD_VM_STATE_CRASHED:
+    default:
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                           _("The machine is not running"));
+      return FALSE;
+    }
+  if (self->qmp == NULL)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                           _("The engine cannot talk to this machine's QEMU; only forcing it off is possible"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Starts an OpenDisplay/OpenSerial: checks the state, then asks QEMU
+ * `query` (what devices it has), answered in `on_query`. */
+static void
+open_call_begin (HangardVm           *self,
+                 gpointer             source_tag,
+                 const char          *query,
+                 GAsyncReadyCallback  on_query,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  OpenCall *call = g_new0 (OpenCall, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  call->fd = -1;
+  g_task_set_task_data (task, call, (GDestroyNotify) open_call_free);
+
+  if (!check_can_open (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  hangard_qmp_execute_async (self->qmp, query, NULL, -1, cancellable, on_query,
+                             g_steal_pointer (&task));
+}
+
+/* Makes the socket pair and hands QEMU its end under a fresh name. */
+static void
+send_socket_to_qemu (GTask               *task,
+                     HangardQmp          *qmp,
+                     const char          *prefix,
+                     GAsyncReadyCallback  on_getfd)
+{
+  OpenCall *call = g_task_get_task_data (task);
+  g_autoptr(JsonObject) arguments = json_object_new ();
+  int fds[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    {
+      int saved_errno = errno;
+      g_task_return_new_error (task, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                               _("Cannot make a socket pair: %s"), g_strerror (saved_errno));
+      return;
+    }
+  call->fd = fds[0];
+  call->fd_name = g_strdup_printf ("%s-%u", prefix, next_fd_name_number++);
+  json_object_set_string_member (arguments, "fdname", call->fd_name);
+  /* The QMP client sends its own dup of QEMU's end. */
+  hangard_qmp_execute_async (qmp, "getfd", arguments, fds[1], g_task_get_cancellable (task),
+                             on_getfd, g_object_ref (task));
+  close (fds[1]);
+}
+
+/* -- OpenDisplay -- */
+
+static void
+on_display_client_added (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  /* add_client took the fd from the monitor whatever happened next. */
+  if (node == NULL)
+    return_qmp_error (task, error);
+  else
+    return_fd (task);
+}
+
+static void
+on_display_fd_sent (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OpenCall *call = g_task_get_task_data (task);
+  g_autoptr(JsonObject) arguments = json_object_new ();
+  GCancellable *cancellable;
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      return_qmp_error (task, error);
+      return;
+    }
+  json_object_set_string_member (arguments, "protocol", "vnc");
+  json_object_set_string_member (arguments, "fdname", call->fd_name);
+  /* The engine has decided who may see the display: the D-Bus caller. */
+  json_object_set_boolean_member (arguments, "skipauth", TRUE);
+  cancellable = g_task_get_cancellable (task);
+  hangard_qmp_execute_async (HANGARD_QMP (source), "add_client", arguments, -1,
+                             cancellable, on_display_client_added, g_steal_pointer (&task));
+}
+
+static void
+on_vnc_servers (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      return_qmp_error (task, error);
+      return;
+    }
+  /* -vnc none makes one server without a listening socket; a machine
+   * without <graphics> runs with -display none and has none. */
+  if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) == 0)
+    {
+      g_task_return_new_error (task, HANGAR_ERROR, HANGAR_ERROR_NO_DEVICE,
+                               _("The machine has no display: its definition has no "
+                                 "<graphics type='vnc'> (add one, then start it again)"));
+      return;
+    }
+  send_socket_to_qemu (task, HANGARD_QMP (source), "hangar-vnc", on_display_fd_sent);
+}
+
+void
+hangard_vm_open_display_async (HangardVm           *self,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (HANGARD_IS_VM (self));
+
+  open_call_begin (self, hangard_vm_open_display_async, "query-vnc-servers", on_vnc_servers,
+                   cancellable, callback, user_data);
+}
+
+int
+hangard_vm_open_display_finish (HangardVm     *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hangard_vm_open_display_async, -1);
+
+  return propagate_fd (result, error);
+}
+
+/* -- OpenSerial -- */
+
+static void
+on_serial_chardev_changed (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  OpenCall *call = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      /* QEMU keeps the old chardev; do not leave it our fd either. */
+      g_autoptr(JsonObject) arguments = json_object_new ();
+
+      json_object_set_string_member (arguments, "fdname", call->fd_name);
+      hangard_qmp_execute_async (HANGARD_QMP (source), "closefd", arguments, -1, NULL,
+                                 on_qmp_command_done, NULL);
+      return_qmp_error (task, error);
+      return;
+    }
+
+  /* The listening socket QEMU started with is gone with its chardev. */
+  g_unlink (self->serial_path);
+  append_log_note (self, "serial console attached (%s)", call->fd_name);
+  return_fd (task);
+}
+
+static void
+on_serial_fd_sent (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  OpenCall *call = g_task_get_task_data (task);
+  g_autoptr(JsonObject) arguments = NULL;
+  JsonObject *backend, *data, *addr, *addr_data;
+  GCancellable *cancellable;
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      return_qmp_error (task, error);
+      return;
+    }
+
+  /* A connected client socket on the fd; the log goes on in the same file.
+   * Replacing the chardev closes the previous one: a previous OpenSerial's
+   * socket reads end of file, which is the takeover. Each object below
+   * is owned by its parent once set in it. */
+  addr_data = json_object_new ();
+  json_object_set_string_member (addr_data, "str", call->fd_name);
+  addr = json_object_new ();
+  json_object_set_string_member (addr, "type", "fd");
+  json_object_set_object_member (addr, "data", addr_data);
+  data = json_object_new ();
+  json_object_set_object_member (data, "addr", addr);
+  json_object_set_boolean_member (data, "server", FALSE);
+  /* As QEMU knows the log: in system mode an fd set, as it cannot open files. */
+  json_object_set_string_member (data, "logfile", self->qemu_console_log != NULL
+                                                  ? self->qemu_console_log : self->console_log_path);
+  json_object_set_boolean_member (data, "logappend", TRUE);
+  backend = json_object_new ();
+  json_object_set_string_member (backend, "type", "socket");
+  json_object_set_object_member (backend, "data", data);
+  arguments = json_object_new ();
+  json_object_set_string_member (arguments, "id", SERIAL_CHARDEV_ID);
+  json_object_set_object_member (arguments, "backend", backend);
+  cancellable = g_task_get_cancellable (task);
+  hangard_qmp_execute_async (HANGARD_QMP (source), "chardev-change", arguments, -1,
+                             cancellable, on_serial_chardev_changed, g_steal_pointer (&task));
+}
+
+static gboolean
+has_chardev (JsonNode   *node,
+             const char *label)
+{
+  JsonArray *chardevs = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+
+  for (guint i = 0; chardevs != NULL && i < json_array_get_length (chardevs); i++)
+    {
+      JsonNode *element = json_array_get_element (chardevs, i);
+      JsonObject *chardev = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
+
+      if (chardev != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (chardev, "label", NULL), label) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+on_chardevs (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      return_qmp_error (task, error);
+      return;
+    }
+  if (!has_chardev (node, SERIAL_CHARDEV_ID))
+    {
+      g_task_return_new_error (task, HANGAR_ERROR, HANGAR_ERROR_NO_DEVICE,
+                               _("The machine has no serial port: its definition has no "
+                                 "<serial> or <console> (add one, then start it again)"));
+      return;
+    }
+  send_socket_to_qemu (task, HANGARD_QMP (source), "hangar-serial", on_serial_fd_sent);
+}
+
+void
+hangard_vm_open_serial_async (HangardVm           *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (HANGARD_IS_VM (self));
+
+  open_call_begin (self, hangard_vm_open_serial_async, "query-chardev", on_chardevs,
+                   cancellable, callback, user_data);
+}
+
+int
+hangard_vm_open_serial_finish (HangardVm     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hangard_vm_open_serial_async, -1);
+
+  return propagate_fd (result, error);
+}
+
+/* ---- Save and restore ----------------------------------------------------- */
+
+/* How often query-migrate is asked while a state is written or loaded. */
+#define MIGRATE_POLL_MSEC 100
+/* A save goes to a local file: no bandwidth limit (QEMU's default is
+ * 32 MiB/s, meant for networks). */
+#define SAVE_MAX_BANDWIDTH (G_GINT64_CONSTANT (1) << 40)
+
+/* getfd names are per monitor; a counter keeps them unique. */
+static guint next_state_fd_number = 1;
+
+typedef struct {
+  int       fd;            /* the engine's copy of the save file's fd */
+  char     *fd_name;       /* as named in getfd */
+  gboolean  was_running;   /* resume when the save is not kept */
+  gboolean  stopped;       /* `stop` went through */
+} SaveCall;
+
+static void
+save_call_free (SaveCall *call)
+{
+  if (call->fd >= 0)
+    close (call->fd);
+  g_free (call->fd_name);
+  g_free (call);
+}
+
+/* A QMP failure as a Hangar error: QEMU's refusals are already QemuError,
+ * a lost connection (QEMU ended meanwhile) is Failed. */
+static GError *
+state_error (GError *error)
+{
+  GError *wrapped;
+
+  if (error->domain == HANGAR_ERROR)
+    return error;
+  wrapped = g_error_new (HANGAR_ERROR, HANGAR_ERROR_FAILED, _("Lost the connection to QEMU: %s"),
+                         error->message);
+  g_error_free (error);
+  return wrapped;
+}
+
+/* Asks query-migrate again in a moment; `task` (a ref is taken) is the
+ * save or start the migration belongs to. */
+static void poll_migration (HangardVm *self,
+                            GTask     *task);
+
+/* The migration of `task` ended: error_message NULL when completed. */
+static void migration_ended (HangardVm  *self,
+                             GTask      *task,
+                             const char *error_message);
+
+static void
+on_migration_status (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+  JsonObject *info = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  const char *status;
+
+  if (node == NULL)
+    {
+      migration_ended (self, task, error->message);
+      return;
+    }
+  status = info ? json_object_get_string_member_with_default (info, "status", "") : "";
+  if (g_str_equal (status, "completed"))
+    migration_ended (self, task, NULL);
+  else if (g_str_equal (status, "failed") || g_str_equal (status, "cancelled"))
+    migration_ended (self, task, json_object_get_string_member_with_default (info, "error-desc", status));
+  else
+    poll_migration (self, task);
+}
+
+static gboolean
+on_migration_poll (gpointer user_data)
+{
+  GTask *task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+
+  self->migrate_poll = 0;
+  if (self->qmp == NULL)
+    migration_ended (self, task, _("QEMU ended"));
+  else
+    hangard_qmp_execute_async (self->qmp, "query-migrate", NULL, -1, NULL,
+                               on_migration_status, g_object_ref (task));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+poll_migration (HangardVm *self,
+                GTask     *task)
+{
+  g_clear_handle_id (&self->migrate_poll, g_source_remove);
+  self->migrate_poll = g_timeout_add_full (G_PRIORITY_DEFAULT, MIGRATE_POLL_MSEC, on_migration_poll,
+                                           g_object_ref (task), g_object_unref);
+}
+
+/* -- Save -- */
+
+static gboolean
+check_can_save (HangardVm  *self,
+                GError    **error)
+{
+  const char *message = NULL;
+
+  if (self->save_task != NULL)
+    message = _("The machine is being saved already");
+  else if (self->state == HANGARD_VM_STATE_SHUTTING_DOWN)
+    message = _("The machine is shutting down");
+  else if (self->state != HANGARD_VM_STATE_RUNNING && self->state != HANGARD_VM_STATE_PAUSED)
+    message = _("The machine is not running: only a running or paused machine can be saved");
+  else if (self->qmp == NULL)
+    message = _("The engine cannot talk to this machine’s QEMU; only forcing it off is possible");
+
+  if (message != NULL)
+    {
+      g_set_error_literal (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE, message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The state could not be written: the guest goes on as it was. */
+static void
+save_failed (GTask  *task,
+             GError *error)
+{
+  HangardVm *self = g_task_get_source_object (task);
+  SaveCall *call = g_task_get_task_data (task);
+
+  append_log_note (self, "saving failed: %s", error->message);
+  if (self->save_task == task)
+    g_clear_object (&self->save_task);
+  if (call->stopped && call->was_running && self->qmp != NULL)
+    {
+      send_qmp (self, "cont");
+      set_state (self, HANGARD_VM_STATE_RUNNING, _("resumed after a failed save"));
+    }
+  else if (call->stopped && self->pid != 0)
+    set_state (self, HANGARD_VM_STATE_PAUSED, _("paused"));
+  g_task_return_error (task, error);
+}
+
+static void
+on_save_migrate_started (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    save_failed (task, state_error (error));
+  else
+    poll_migration (self, task);
+}
+
+static void
+on_save_fd_sent (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SaveCall *call = g_task_get_task_data (task);
+  g_autoptr(JsonObject) arguments = json_object_new ();
+  g_autofree char *uri = g_strconcat ("fd:", call->fd_name, NULL);
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      save_failed (task, state_error (error));
+      return;
+    }
+  json_object_set_string_member (arguments, "uri", uri);
+  hangard_qmp_execute_async (HANGARD_QMP (source), "migrate", arguments, -1, NULL,
+                             on_save_migrate_started, g_steal_pointer (&task));
+}
+
+static void
+on_save_bandwidth_set (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SaveCall *call = g_task_get_task_data (task);
+  g_autoptr(JsonObject) arguments = json_object_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  /* Only speed is at stake: a QEMU that refuses saves at its own pace. */
+  if (node == NULL)
+    g_debug ("migrate-set-parameters failed: %s", error->message);
+
+  call->fd_name = g_strdup_printf ("hangar-save-%u", next_state_fd_number++);
+  json_object_set_string_member (arguments, "fdname", call->fd_name);
+  hangard_qmp_execute_async (HANGARD_QMP (source), "getfd", arguments, call->fd, NULL,
+                             on_save_fd_sent, g_steal_pointer (&task));
+}
+
+static void
+save_set_bandwidth (HangardVm *self,
+                    GTask     *task)
+{
+  g_autoptr(JsonObject) arguments = json_object_new ();
+
+  set_state (self, HANGARD_VM_STATE_PAUSED, _("saving"));
+  json_object_set_int_member (arguments, "max-bandwidth", SAVE_MAX_BANDWIDTH);
+  hangard_qmp_execute_async (self->qmp, "migrate-set-parameters", arguments, -1, NULL,
+                             on_save_bandwidth_set, task);
+}
+
+static void
+on_save_stopped (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  SaveCall *call = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      save_failed (task, state_error (error));
+      return;
+    }
+  call->stopped = TRUE;
+  save_set_bandwidth (self, g_steal_pointer (&task));
+}
+
+void
+hangard_vm_save_state_async (HangardVm           *self,
+                             int                  fd,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  SaveCall *call;
+
+  g_return_if_fail (HANGARD_IS_VM (self));
+  g_return_if_fail (fd >= 0);
+
+  g_task_set_source_tag (task, hangard_vm_save_state_async);
+  if (!check_can_save (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  call = g_new0 (SaveCall, 1);
+  call->fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  call->was_running = self->state == HANGARD_VM_STATE_RUNNING;
+  g_task_set_task_data (task, call, (GDestroyNotify) save_call_free);
+  if (call->fd < 0)
+    {
+      int saved_errno = errno;
+      g_task_return_new_error (task, HANGAR_ERROR, HANGAR_ERROR_FAILED,
+                               _("Cannot duplicate a file descriptor: %s"), g_strerror (saved_errno));
+      return;
+    }
+
+  self->save_task = g_object_ref (task);
+  append_log_note (self, "saving the machine's state (%s)", call->was_running ? "running" : "paused");
+  if (call->was_running)
+    hangard_qmp_execute_async (self->qmp, "stop", NULL, -1, NULL, on_save_stopped, g_steal_pointer (&task));
+  else
+    {
+      call->stopped = TRUE;
+      save_set_bandwidth (self, g_steal_pointer (&task));
+    }
+}
+
+gboolean
+hangard_vm_save_state_finish (HangardVm     *self,
+                              GAsyncResult  *result,
+                              gboolean      *was_running,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hangard_vm_save_state_async, FALSE);
+
+  if (was_running != NULL)
+    *was_running = ((SaveCall *) g_task_get_task_data (G_TASK (result)))->was_running;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+save_migrated (HangardVm  *self,
+               GTask      *task,
+               const char *error_message)
+{
+  if (error_message != NULL)
+    {
+      save_failed (task, g_error_new (HANGAR_ERROR, HANGAR_ERROR_QEMU,
+                                      _("QEMU could not save the machine’s state: %s"), error_message));
+      return;
+    }
+  append_log_note (self, "state saved; QEMU waits for the engine to keep or drop it");
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_save_resumed (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangardVm *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (node == NULL)
+    {
+      g_task_return_error (task, state_error (error));
+      return;
+    }
+  set_state (self, HANGARD_VM_STATE_RUNNING, _("resumed: the save was not kept"));
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+hangard_vm_finish_save_async (HangardVm           *self,
+                              gboolean             keep,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) save = NULL;
+  SaveCall *call;
+
+  g_return_if_fail (HANGARD_IS_VM (self));
+
+  g_task_set_source_tag (task, hangard_vm_finish_save_async);
+  if (self->save_task == NULL)
+    {
+      g_task_return_new_error (task, HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                               _("The machine is not being saved"));
+      return;
+    }
+  save = g_steal_pointer (&self->save_task);
+  call = g_task_get_task_data (save);
+
+  /* QEMU ended on its own meanwhile: nothing left to end or resume. */
+  if (self->pid == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (keep)
+    {
+      /* QEMU is done: its guest lives on in the file. The SHUTDOWN our
+       * quit brings must not rename that, hence the reason set first. */
+      append_log_note (self, "state kept: ending QEMU");
+      self->shutdown_seen = TRUE;
+      g_free (self->shutdown_reason);
+      self->shutdown_reason = g_strdup (_("saved"));
+      g_ptr_array_add (self->exit_waiters, g_steal_pointer (&task));
+      if (self->qmp != NULL)
+        send_qmp (self, "quit");
+      else
+        pidfd_send_signal_compat (self->pidfd, SIGTERM);
+      return;
+    }
+
+  append_log_note (self, "state dropped: the guest goes on");
+  if (call->was_running && self->qmp != NULL)
+    hangard_qmp_execute_async (self->qmp, "cont", NULL, -1, NULL, on_save_resumed, g_steal_pointer (&task));
+  else
+    {
+      set_state (self, HANGARD_VM_STATE_PAUSED, _("paused"));
+      g_task_return_boolean (task, TRUE);
+    }
+}
+
+gboolean
+hangard_vm_finish_save_finish (HangardVm     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* -- Restore -- */
+
+void
+hangard_vm_set_incoming (HangardVm *self,
+                         int        fd,
+                         gboolean   paused)
+{
+  g_return_if_fail (HANGARD_IS_VM (self));
+
+  /* A start under way keeps what it uses (a clean-up's -1 is no harm). */
+  if (self->start_task != NULL)
+    {
+      g_return_if_fail (fd < 0);
+      return;
+    }
+
+  if (self->incoming_fd >= 0)
+    close (self->incoming_fd);
+  self->incoming_fd = fd >= 0 ? fcntl (fd, F_DUPFD_CLOEXEC, 3) : -1;
+  self->incoming_paused = paused;
+}
+
+/* The saved state is in: run the guest, or leave it paused as asked. */
+static void
+state_loaded (HangardVm *self)
+{
+  append_log_note (self, "saved state loaded");
+  if (!self->incoming_paused)
+    {
+      hangard_qmp_execute_async (self->qmp, "cont", NULL, -1, NULL, on_started_cont, g_object_ref (self));
+      return;
+    }
+
+  self->start_time = (guint64) (g_get_real_time () / G_USEC_PER_SEC);
+  write_run_info (self);
+  append_log_note (self, "restored, paused (pid %d)", (int) self->pid);
+  set_state (self, HANGARD_VM_STATE_PAUSED, _("restored, paused"));
+  complete_start (self);
+}
+
+/* QEMU could not take the state: it usually exits by itself; if not, it
+ * is ended, and the start fails with what its log says. */
+static void
+state_not_loaded (HangardVm  *self,
+                  const char *message)
+{
+  append_log_note (self, "cannot load the saved state: %s", message);
+  if (self->pidfd >= 0)
+    pidfd_send_signal_compat (self->pidfd, SIGKILL);
+}
+
+static void
+migration_ended (HangardVm  *self,
+                 GTask      *task,
+                 const char *error_message)
+{
+  if (g_task_get_source_tag (task) == hangard_vm_save_state_async)
+    {
+      save_migrated (self, task, error_message);
+      return;
+    }
+
+  /* A restore, whose start may have ended meanwhile (QEMU exited). */
+  if (self->start_task != task)
+    return;
+  if (error_message != NULL)
+    state_not_loaded (self, error_message);
+  else
+    state_loaded (self);
+}
+
+static void
+on_incoming_started (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(HangardVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+
+  if (self->start_task == NULL)
+    return;
+  if (node == NULL)
+    state_not_loaded (self, error->message);
+  else
+    poll_migration (self, self->start_task);
+}
+
+typedef struct {
+  HangardVm *self;
+  char      *fd_name;
+} IncomingStep;
+
+static void
+incoming_step_free (IncomingStep *step)
+{
+  g_object_unref (step->self);
+  g_free (step->fd_name);
+  g_free (step);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IncomingStep, incoming_step_free)
+
+static void
+on_incoming_fd_sent (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(IncomingStep) step = user_data;
+  HangardVm *self = step->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = hangard_qmp_execute_finish (HANGARD_QMP (source), result, &error);
+  g_autoptr(JsonObject) arguments = json_object_new ();
+  g_autofree char *uri = g_strconcat ("fd:", step->fd_name, NULL);
+
+  if (self->start_task == NULL)
+    return;
+  if (node == NULL)
+    {
+      state_not_loaded (self, error->message);
+      return;
+    }
+
+  /* QEMU has its own copy now. */
+  if (self->incoming_fd >= 0)
+    close (self->incoming_fd);
+  self->incoming_fd = -1;
+  json_object_set_string_member (arguments, "uri", uri);
+  hangard_qmp_execute_async (HANGARD_QMP (source), "migrate-incoming", arguments, -1, NULL,
+                             on_incoming_started, g_object_ref (self));
+}
+
+static void
+continue_start (HangardVm *self)
+{
+  g_autoptr(JsonObject) arguments = NULL;
+  IncomingStep *step;
+
+  if (!self->restoring && self->start_loadvm != NULL && self->start_paused)
+    {
+      /* A snapshot taken while paused: loaded (-loadvm), and kept paused. */
+      self->start_time = (guint64) (g_get_real_time () / G_USEC_PER_SEC);
+      write_run_info (self);
+      append_log_note (self, "restored from snapshot %s, paused (pid %d)", self->start_loadvm, (int) self->pid);
+      set_state (self, HANGARD_VM_STATE_PAUSED, _("restored from a snapshot, paused"));
+      complete_start (self);
+      return;
+    }
+  if (!self->restoring)
+    {
+      hangard_qmp_execute_async (self->qmp, "cont", NULL, -1, NULL, on_started_cont, g_object_ref (self));
+      return;
+    }
+
+  /* -incoming defer: QEMU waits, paused (-S), for the state on an fd the
+   * engine opened; it never opens the save file itself. */
+  append_log_note (self, "loading the saved state");
+  step = g_new0 (IncomingStep, 1);
+  step->self = g_object_ref (self);
+  step->fd_name = g_strdup_printf ("hangar-incoming-%u", next_state_fd_number++);
+  arguments = json_object_new ();
+  json_object_set_string_member (arguments, "fdname", step->fd_name);
+  hangard_qmp_execute_async (self->qmp, "getfd", arguments, self->incoming_fd, NULL,
+                             on_incoming_fd_sent, step);
+}
+
+/* -- Snapshots -- */
+
+HangardQmp *
+hangard_vm_get_qmp (HangardVm *self)
+{
+  return self->pid != 0 ? self->qmp : NULL;
+}
+
+void
+hangard_vm_set_loadvm (HangardVm  *self,
+                       const char *tag,
+                       gboolean    paused)
+{
+  g_return_if_fail (HANGARD_IS_VM (self));
+
+  g_free (self->next_loadvm);
+  self->next_loadvm = g_strdup (tag);
+  self->next_loadvm_paused = tag != NULL && paused;
+}
+
 /* ---- Object --------------------------------------------------------------- */
 
 HangardVmState
@@ -1690,6 +2854,7 @@ hangard_vm_dispose (GObject *object)
   drop_qmp (self);
   g_clear_handle_id (&self->start_timeout, g_source_remove);
   g_clear_handle_id (&self->kill_timeout, g_source_remove);
+  g_clear_handle_id (&self->migrate_poll, g_source_remove);
 
   G_OBJECT_CLASS (hangard_vm_parent_class)->dispose (object);
 }
@@ -1700,6 +2865,9 @@ hangard_vm_finalize (GObject *object)
   HangardVm *self = HANGARD_VM (object);
 
   g_clear_pointer (&self->exit_waiters, g_ptr_array_unref);
+  g_clear_object (&self->save_task);
+  if (self->incoming_fd >= 0)
+    close (self->incoming_fd);
   g_free (self->uuid);
   g_free (self->runtime_dir);
   g_free (self->qmp_path);
@@ -1714,6 +2882,12 @@ hangard_vm_finalize (GObject *object)
   g_strfreev (self->tap_names);
   g_strfreev (self->nic_backends);
   g_strfreev (self->disk_paths);
+  g_free (self->running_xml);
+  g_free (self->qemu_dir);
+  g_strfreev (self->qemu_cgroups);
+  g_free (self->qemu_console_log);
+  g_free (self->next_loadvm);
+  g_free (self->start_loadvm);
 
   G_OBJECT_CLASS (hangard_vm_parent_class)->finalize (object);
 }
@@ -1736,5 +2910,6 @@ hangard_vm_init (HangardVm *self)
   self->state = HANGARD_VM_STATE_SHUTOFF;
   self->reason = g_strdup ("");
   self->pidfd = -1;
+  self->incoming_fd = -1;
   self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -398,6 +398,9 @@ bus_opened (GObject      *source,
 
   /* A bus that goes away makes the engine unreachable, not the app quit. */
   g_dbus_connection_set_exit_on_close (bus, FALSE);
+  /* When the system engine's polkit wants a password, the desktop's
+   * authentication agent asks for it. */
+  hangar_connection_set_allow_interactive_authorization (bus, TRUE);
   self->bus = g_steal_pointer (&bus);
   g_signal_connect_object (self->bus, "closed", G_CALLBACK (on_bus_closed), self, 0);
 

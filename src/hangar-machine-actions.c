@@ -22,7 +22,7 @@ typedef struct {
 static const ActionInfo actions[HANGAR_MACHINE_N_ACTIONS] = {
   [HANGAR_MACHINE_ACTION_START] = {
     "start", "Start", N_("Could not start “%s”"),
-    { "shutoff", "crashed" } },
+    { "shutoff", "crashed", "saved" } },
   [HANGAR_MACHINE_ACTION_SHUTDOWN] = {
     "shutdown", "Shutdown", N_("Could not shut down “%s”"),
     { "running", "shutting-down" } },
@@ -40,7 +40,7 @@ static const ActionInfo actions[HANGAR_MACHINE_N_ACTIONS] = {
     { "paused" } },
   [HANGAR_MACHINE_ACTION_DELETE] = {
     "delete", "Undefine", N_("Could not delete “%s”"),
-    { "shutoff", "crashed" } },
+    { "shutoff", "crashed", "saved" } },
 };
 
 typedef struct {
@@ -98,6 +98,8 @@ hangar_machine_state_to_label (const char *state)
     return C_("machine state", "Shutting Down");
   if (g_strcmp0 (state, "crashed") == 0)
     return C_("machine state", "Crashed");
+  if (g_strcmp0 (state, "saved") == 0)
+    return C_("machine state", "Saved");
   return C_("machine state", "Unknown");
 }
 

@@ -11,6 +11,7 @@
 #include "hangard-error.h"
 
 #define KIB_PER_MIB G_GUINT64_CONSTANT (1024)
+#define LIBOSINFO_NS "http://libosinfo.org/xmlns/libvirt/domain/1.0"
 #define KIB_PER_GIB G_GUINT64_CONSTANT (1024 * 1024)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
@@ -294,6 +295,26 @@ read_os (HangarMachineDef *def,
   def->kernel = get_text (find_child (os, "kernel"));
 }
 
+/* <metadata><libosinfo:libosinfo xmlns:libosinfo="..."><libosinfo:os id="..."/>,
+ * matched by namespace, whatever its prefix. */
+static char *
+read_os_id (xmlNode *metadata)
+{
+  if (metadata == NULL)
+    return NULL;
+  for (xmlNode *child = metadata->children; child != NULL; child = child->next)
+    {
+      if (!is_element (child, "libosinfo") || child->ns == NULL ||
+          g_strcmp0 ((const char *) child->ns->href, LIBOSINFO_NS) != 0)
+        continue;
+      for (xmlNode *os = child->children; os != NULL; os = os->next)
+        if (is_element (os, "os") && os->ns != NULL &&
+            g_strcmp0 ((const char *) os->ns->href, LIBOSINFO_NS) == 0)
+          return get_attribute (os, "id");
+    }
+  return NULL;
+}
+
 static void
 read_devices (HangarMachineDef *def,
               xmlNode          *devices)
@@ -306,6 +327,23 @@ read_devices (HangarMachineDef *def,
         g_ptr_array_add (def->disks, read_disk (child));
       else if (is_element (child, "interface"))
         g_ptr_array_add (def->nics, read_nic (child));
+      else if (is_element (child, "graphics"))
+        {
+          g_autofree char *type = get_attribute (child, "type");
+
+          if (g_strcmp0 (type, "vnc") == 0)
+            def->has_vnc = TRUE;
+        }
+      else if (is_element (child, "video") && def->video_model[0] == '\0')
+        {
+          char *model = get_child_attribute (child, "model", "type");
+
+          if (model != NULL)
+            {
+              g_free (def->video_model);
+              def->video_model = model;
+            }
+        }
     }
 }
 
@@ -329,12 +367,14 @@ hangar_machine_def_parse (const char  *xml,
   def->boot_devs = g_ptr_array_new_with_free_func (g_free);
   def->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) disk_info_free);
   def->nics = g_ptr_array_new_with_free_func ((GDestroyNotify) nic_info_free);
+  def->video_model = g_strdup ("");
 
   def->name = get_text (find_child (root, "name"));
   def->memory_kib = memory_kib (find_child (root, "memory"));
   vcpu = get_text (find_child (root, "vcpu"));
   def->vcpus = parse_uint (vcpu, 1);
   read_os (def, find_child (root, "os"));
+  def->os_id = read_os_id (find_child (root, "metadata"));
   read_devices (def, find_child (root, "devices"));
   return g_steal_pointer (&def);
 }
@@ -347,8 +387,10 @@ hangar_machine_def_free (HangarMachineDef *def)
   g_free (def->name);
   g_clear_pointer (&def->boot_devs, g_ptr_array_unref);
   g_free (def->kernel);
+  g_free (def->os_id);
   g_clear_pointer (&def->disks, g_ptr_array_unref);
   g_clear_pointer (&def->nics, g_ptr_array_unref);
+  g_free (def->video_model);
   g_free (def);
 }
 
@@ -648,22 +690,23 @@ free_target (xmlNode    *devices,
   return NULL;
 }
 
-char *
-hangar_machine_def_add_disk (const char  *xml,
-                             const char  *path,
-                             const char  *device,
-                             const char  *format,
-                             const char  *bus,
-                             GError     **error)
+/* A new <disk> of @type "file" (@path) or "volume" (@pool, @volume). */
+static char *
+add_disk (const char  *xml,
+          const char  *type,
+          const char  *path,
+          const char  *pool,
+          const char  *volume,
+          const char  *device,
+          const char  *format,
+          const char  *bus,
+          GError     **error)
 {
   g_autoptr(xmlDoc) doc = NULL;
   g_autofree char *target_dev = NULL;
   xmlNode *devices;
   xmlNode *disk;
   xmlNode *child;
-
-  g_return_val_if_fail (xml != NULL && path != NULL && device != NULL, NULL);
-  g_return_val_if_fail (format != NULL && bus != NULL, NULL);
 
   doc = read_document (xml, error);
   if (doc == NULL)
@@ -679,19 +722,54 @@ hangar_machine_def_add_disk (const char  *xml,
     }
 
   disk = append_element (devices, "disk");
-  xmlSetProp (disk, BAD_CAST "type", BAD_CAST "file");
+  xmlSetProp (disk, BAD_CAST "type", BAD_CAST type);
   xmlSetProp (disk, BAD_CAST "device", BAD_CAST device);
   child = append_element (disk, "driver");
   xmlSetProp (child, BAD_CAST "name", BAD_CAST "qemu");
   xmlSetProp (child, BAD_CAST "type", BAD_CAST format);
   child = append_element (disk, "source");
-  xmlSetProp (child, BAD_CAST "file", BAD_CAST path);
+  if (path != NULL)
+    xmlSetProp (child, BAD_CAST "file", BAD_CAST path);
+  else
+    {
+      xmlSetProp (child, BAD_CAST "pool", BAD_CAST pool);
+      xmlSetProp (child, BAD_CAST "volume", BAD_CAST volume);
+    }
   child = append_element (disk, "target");
   xmlSetProp (child, BAD_CAST "dev", BAD_CAST target_dev);
   xmlSetProp (child, BAD_CAST "bus", BAD_CAST bus);
   if (g_strcmp0 (device, "cdrom") == 0)
     append_element (disk, "readonly");
   return write_document (doc, xml);
+}
+
+char *
+hangar_machine_def_add_disk (const char  *xml,
+                             const char  *path,
+                             const char  *device,
+                             const char  *format,
+                             const char  *bus,
+                             GError     **error)
+{
+  g_return_val_if_fail (xml != NULL && path != NULL && device != NULL, NULL);
+  g_return_val_if_fail (format != NULL && bus != NULL, NULL);
+
+  return add_disk (xml, "file", path, NULL, NULL, device, format, bus, error);
+}
+
+char *
+hangar_machine_def_add_volume_disk (const char  *xml,
+                                    const char  *pool,
+                                    const char  *volume,
+                                    const char  *device,
+                                    const char  *format,
+                                    const char  *bus,
+                                    GError     **error)
+{
+  g_return_val_if_fail (xml != NULL && pool != NULL && volume != NULL && device != NULL, NULL);
+  g_return_val_if_fail (format != NULL && bus != NULL, NULL);
+
+  return add_disk (xml, "volume", NULL, pool, volume, device, format, bus, error);
 }
 
 char *

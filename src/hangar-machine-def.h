@@ -34,8 +34,11 @@ typedef struct {
   guint      vcpus;
   GPtrArray *boot_devs;   /* char *: "hd", "cdrom", "network" from <os><boot dev> */
   char      *kernel;      /* direct kernel boot, or NULL */
+  char      *os_id;       /* <metadata><libosinfo:libosinfo><libosinfo:os id>, or NULL */
   GPtrArray *disks;       /* HangarDiskInfo */
   GPtrArray *nics;        /* HangarNicInfo */
+  gboolean   has_vnc;     /* a <graphics type='vnc'> */
+  char      *video_model; /* <video><model type>: "vga", "virtio"...; "" without one */
 } HangarMachineDef;
 
 HangarMachineDef *hangar_machine_def_parse          (const char        *xml,
@@ -68,6 +71,16 @@ char             *hangar_machine_def_add_disk       (const char        *xml,
                                                      const char        *format,
                                                      const char        *bus,
                                                      GError           **error);
+
+/* The same with a volume of a storage pool: <disk type='volume'> with
+ * <source pool='@pool' volume='@volume'/>. */
+char             *hangar_machine_def_add_volume_disk (const char       *xml,
+                                                      const char       *pool,
+                                                      const char       *volume,
+                                                      const char       *device,
+                                                      const char       *format,
+                                                      const char       *bus,
+                                                      GError          **error);
 
 /* @xml with a new <interface>: @type "user", "network" or "bridge", @source
  * the network or bridge (ignored for "user"), @model e.g. "virtio". */

@@ -6,8 +6,13 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "hangar-add-disk-dialog.h"
+#include "hangar-connection.h"
 #include "hangar-machine-actions.h"
 #include "hangar-machine-def.h"
+#include "hangar-display-view.h"
+#include "hangar-display-window.h"
+#include "hangar-stats-sample.h"
 #include "hangar-usage-graph.h"
 #include "hangard-error.h"
 
@@ -20,6 +25,8 @@
 #define GRAPH_WINDOW_US (5 * 60 * G_USEC_PER_SEC)
 #define REFETCH_DELAY_MS 250
 #define KIB G_GUINT64_CONSTANT (1024)
+/* On a machine's proxy while it waits for "Begin Installation". */
+#define CUSTOMIZING_KEY "hangar-customizing"
 
 typedef enum {
   UPDATE_FROM_XML_VIEW,   /* errors show above the text */
@@ -107,6 +114,7 @@ struct _HangarMachinePage
   GtkWidget          parent_instance;
 
   HangarMachine     *machine;
+  GObject           *connection;        /* the window's HangarConnection, or NULL */
   GCancellable      *cancellable;       /* cancelled when the machine changes */
   gboolean           lifecycle_busy;
 
@@ -123,6 +131,7 @@ struct _HangarMachinePage
   guint64            last_net_rx;
   guint64            last_net_tx;
   gboolean           last_has_net;
+  HangarStatsSample  cpu_sample;         /* the page's own, for CPU use */
 
   /* The definition */
   char              *stored_xml;
@@ -170,6 +179,7 @@ struct _HangarMachinePage
   HangarUsageGraph  *net_graph;
 
   GtkWidget         *hardware_box;
+  GtkRevealer       *install_revealer;
   AdwPreferencesGroup *resources_group;
   GtkWidget         *resources_apply_button;
   GtkWidget         *resources_revert_button;
@@ -178,12 +188,6 @@ struct _HangarMachinePage
   AdwPreferencesGroup *boot_group;
   AdwPreferencesGroup *disks_group;
   AdwPreferencesGroup *nics_group;
-  GtkPopover        *add_disk_popover;
-  GtkEditable       *disk_path_entry;
-  GtkDropDown       *disk_device_dropdown;
-  GtkDropDown       *disk_format_dropdown;
-  GtkDropDown       *disk_bus_dropdown;
-  GtkWidget         *add_disk_confirm;
   GtkPopover        *add_nic_popover;
   GtkDropDown       *nic_type_dropdown;
   GtkWidget         *nic_source_label;
@@ -202,6 +206,17 @@ struct _HangarMachinePage
   GtkRevealer       *xml_error_revealer;
   GtkLabel          *xml_error_label;
   GtkTextView       *xml_view;
+
+  /* Display */
+  GtkStack          *display_stack;
+  AdwBin            *display_slot;
+  AdwStatusPage     *display_off_page;
+  GtkWidget         *display_start_button;
+  GtkWidget         *display_attach_button;
+  HangarDisplayView *display_view;
+  HangarDisplayWindow *display_window;   /* while the display has a window of its own */
+  gboolean           detached_for_fullscreen;
+  gboolean           display_auto_shown; /* the page chose the Display view itself */
 };
 
 G_DEFINE_FINAL_TYPE (HangarMachinePage, hangar_machine_page, GTK_TYPE_WIDGET)
@@ -210,6 +225,7 @@ static void update_polling       (HangarMachinePage *self);
 static void fetch_definition     (HangarMachinePage *self);
 static void fetch_interfaces     (HangarMachinePage *self);
 static void fetch_console        (HangarMachinePage *self);
+static void refresh_display      (HangarMachinePage *self);
 
 /* ---- Small helpers -------------------------------------------------------- */
 
@@ -345,7 +361,8 @@ ensure_style (void)
 static const char *
 start_blocked (const char *state)
 {
-  if (g_str_equal (state, "shutoff") || g_str_equal (state, "crashed"))
+  /* "saved": Start resumes it from its managed save. */
+  if (g_str_equal (state, "shutoff") || g_str_equal (state, "crashed") || g_str_equal (state, "saved"))
     return NULL;
   if (g_str_equal (state, "starting"))
     return _("The machine is starting");
@@ -435,6 +452,7 @@ update_actions (HangarMachinePage *self)
 {
   const char *state = machine_state (self);
   const char *tooltips[N_ACTIONS];
+  gboolean can_start = FALSE;
 
   for (guint i = 0; i < N_ACTIONS; i++)
     {
@@ -449,8 +467,12 @@ update_actions (HangarMachinePage *self)
 
       gtk_widget_action_set_enabled (GTK_WIDGET (self), lifecycle_actions[i].name, reason == NULL);
       tooltips[i] = reason != NULL ? reason : _(lifecycle_actions[i].tooltip);
+      if (i == ACTION_START)
+        can_start = reason == NULL;
     }
 
+  /* Beginning the installation is starting it. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "machine.begin-install", can_start);
   sync_buttons (self->toolbar, tooltips, g_str_equal (state, "paused"));
   sync_buttons (self->compact_toolbar, tooltips, g_str_equal (state, "paused"));
 }
@@ -698,10 +720,28 @@ refresh_apply_notes (HangarMachinePage *self)
                        : _("The definition as the engine stores it (libvirt domain XML)"));
 }
 
+/* The "Begin Installation" bar, for a machine defined to be customized
+ * first; gone once it runs. */
+static void
+refresh_install_bar (HangarMachinePage *self)
+{
+  gboolean customizing = self->machine != NULL &&
+                         g_object_get_data (G_OBJECT (self->machine), CUSTOMIZING_KEY) != NULL;
+
+  if (customizing && !state_is (self, "shutoff") && !state_is (self, "crashed"))
+    {
+      g_object_set_data (G_OBJECT (self->machine), CUSTOMIZING_KEY, NULL);
+      customizing = FALSE;
+    }
+  gtk_revealer_set_reveal_child (self->install_revealer, customizing);
+}
+
 static void
 refresh_state (HangarMachinePage *self)
 {
+  refresh_install_bar (self);
   refresh_header (self);
+  refresh_display (self);
   refresh_overview (self);
   refresh_apply_notes (self);
   update_actions (self);
@@ -786,6 +826,7 @@ clear_graphs (HangarMachinePage *self)
   gtk_label_set_label (self->net_label, "");
   gtk_widget_set_visible (self->net_card, FALSE);
   self->have_counters = FALSE;
+  hangar_stats_sample_reset (&self->cpu_sample);
 }
 
 static guint64
@@ -818,11 +859,15 @@ add_cpu_and_memory (HangarMachinePage *self,
   g_autofree char *cpu_text = NULL;
   g_autofree char *rss_text = g_format_size_full ((guint64) rss, G_FORMAT_SIZE_IEC_UNITS);
 
-  g_variant_lookup (stats, "cpu-percent", "d", &cpu);
-  hangar_usage_graph_add_sample (self->cpu_graph, time_us, &cpu);
-  /* TRANSLATORS: CPU use in percent, e.g. "12 %" */
-  cpu_text = g_strdup_printf (_("%.0f %%"), cpu);
-  gtk_label_set_label (self->cpu_label, cpu_text);
+  /* From the page's own samples: the engine's "cpu-percent" counts from
+   * anyone's previous GetStats, and the list's row asks too. */
+  if (hangar_stats_sample_cpu_percent (&self->cpu_sample, stats, &cpu))
+    {
+      hangar_usage_graph_add_sample (self->cpu_graph, time_us, &cpu);
+      /* TRANSLATORS: CPU use in percent, e.g. "12 %" */
+      cpu_text = g_strdup_printf (_("%.0f %%"), cpu);
+      gtk_label_set_label (self->cpu_label, cpu_text);
+    }
 
   if (memory_kib > 0)
     hangar_usage_graph_set_scale_floor (self->memory_graph, memory_kib * (double) KIB);
@@ -1401,54 +1446,57 @@ dropdown_string (GtkDropDown *dropdown,
   return selected < g_strv_length ((char **) values) ? values[selected] : values[0];
 }
 
-static const char * const disk_devices[] = { "disk", "cdrom", NULL };
-static const char * const disk_formats[] = { "qcow2", "raw", NULL };
-static const char * const disk_buses[] = { "virtio", "sata", "ide", NULL };
 static const char * const nic_types[] = { "user", "network", "bridge", NULL };
 static const char * const nic_models[] = { "virtio", "e1000", "rtl8139", NULL };
 
 static void
-on_disk_path_changed (HangarMachinePage *self)
+on_disk_definition_ready (HangarMachinePage   *self,
+                          const char          *xml,
+                          HangarAddDiskDialog *dialog)
 {
-  g_autofree char *path = g_strstrip (g_strdup (gtk_editable_get_text (self->disk_path_entry)));
+  HangarMachine *machine = g_object_get_data (G_OBJECT (dialog), "hangar-machine");
 
-  gtk_widget_set_sensitive (self->add_disk_confirm, path[0] != '\0');
-}
-
-/* CD-ROMs are raw images on SATA: virtio has no CD-ROM. */
-static void
-on_disk_device_changed (HangarMachinePage *self)
-{
-  gboolean cdrom = gtk_drop_down_get_selected (self->disk_device_dropdown) == 1;
-
-  gtk_drop_down_set_selected (self->disk_format_dropdown, cdrom ? 1 : 0);
-  gtk_drop_down_set_selected (self->disk_bus_dropdown, cdrom ? 1 : 0);
-}
-
-static void
-on_add_disk_clicked (HangarMachinePage *self)
-{
-  g_autofree char *path = g_strstrip (g_strdup (gtk_editable_get_text (self->disk_path_entry)));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *xml = NULL;
-
-  if (path[0] == '\0' || self->stored_xml == NULL || definition_busy (self))
-    return;
-
-  xml = hangar_machine_def_add_disk (self->stored_xml, path,
-                                     dropdown_string (self->disk_device_dropdown, disk_devices),
-                                     dropdown_string (self->disk_format_dropdown, disk_formats),
-                                     dropdown_string (self->disk_bus_dropdown, disk_buses),
-                                     &error);
-  gtk_popover_popdown (self->add_disk_popover);
-  if (xml == NULL)
+  /* Another machine shown meanwhile, or a change under way: the dialog's
+   * definition is not the one to send. */
+  if (machine != self->machine || self->stored_xml == NULL || definition_busy (self))
     {
+      g_autoptr(GError) error = g_error_new_literal (HANGAR_ERROR, HANGAR_ERROR_INVALID_STATE,
+                                                     _("The definition changed meanwhile: add it again"));
+
       emit_error (self, _("Could not add the disk"), error);
       return;
     }
-  gtk_editable_set_text (self->disk_path_entry, "");
   update_definition (self, xml, UPDATE_FROM_HARDWARE,
                      g_strdup_printf (_("Could not add the disk to “%s”"), machine_name (self)));
+}
+
+/* The engine's pools and volumes come from the window's connection. */
+static GDBusObjectManager *
+object_manager (HangarMachinePage *self)
+{
+  if (self->connection == NULL || !HANGAR_IS_CONNECTION (self->connection))
+    return NULL;
+  return hangar_connection_get_object_manager (HANGAR_CONNECTION (self->connection));
+}
+
+static void
+add_disk_activated (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  HangarMachinePage *self = HANGAR_MACHINE_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  HangarAddDiskDialog *dialog;
+
+  if (self->machine == NULL || self->stored_xml == NULL || definition_busy (self))
+    return;
+
+  dialog = hangar_add_disk_dialog_present (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                           object_manager (self), self->stored_xml);
+  g_object_set_data_full (G_OBJECT (dialog), "hangar-machine", g_object_ref (self->machine),
+                          g_object_unref);
+  g_signal_connect_object (dialog, "definition-ready", G_CALLBACK (on_disk_definition_ready),
+                           self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -1532,6 +1580,7 @@ on_definition_ready (GObject      *source,
     g_warning ("Cannot read the definition of %s: %s", machine_name (self), error->message);
   refresh_hardware (self);
   sync_definition_sensitivity (self);
+  refresh_display (self);
 }
 
 static void
@@ -1889,7 +1938,157 @@ update_polling (HangarMachinePage *self)
 static void
 on_visible_page_changed (HangarMachinePage *self)
 {
+  self->display_auto_shown = FALSE;
   update_polling (self);
+}
+
+/* ---- Display -------------------------------------------------------------- */
+
+/* Until the definition is read, a running machine is believed to have a
+ * screen; the engine's NoDevice says otherwise. */
+static gboolean
+has_display (HangarMachinePage *self)
+{
+  return (self->def == NULL || self->def->has_vnc) &&
+         !hangar_display_view_get_no_device (self->display_view);
+}
+
+static void
+refresh_display (HangarMachinePage *self)
+{
+  const char *name;
+
+  hangar_display_view_set_can_resize_guest (self->display_view,
+                                            self->def != NULL &&
+                                            g_strcmp0 (self->def->video_model, "virtio") == 0);
+
+  if (self->display_window != NULL)
+    name = "detached";
+  else if (self->machine == NULL || !machine_is_active (self))
+    name = "off";
+  else if (!has_display (self))
+    name = "no-graphics";
+  else
+    name = "view";
+  gtk_stack_set_visible_child_name (self->display_stack, name);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "display.fullscreen",
+                                 self->display_window != NULL || g_str_equal (name, "view"));
+
+  /* The page showed the Display of a running machine before it knew the
+   * machine has none: the Overview then. */
+  if (self->display_auto_shown && self->def != NULL && !has_display (self) &&
+      page_is_visible (self, "display"))
+    adw_view_stack_set_visible_child_name (self->stack, "overview");
+}
+
+/* A running machine opens on its display; another leaves the Display view
+ * for the Overview. */
+static void
+show_first_view (HangarMachinePage *self)
+{
+  if (self->machine != NULL && machine_is_active (self))
+    {
+      adw_view_stack_set_visible_child_name (self->stack, "display");
+      self->display_auto_shown = TRUE;
+    }
+  else if (page_is_visible (self, "display"))
+    adw_view_stack_set_visible_child_name (self->stack, "overview");
+}
+
+/* Back from its own window into the page. */
+static void
+attach_display (HangarMachinePage *self)
+{
+  HangarDisplayWindow *window = self->display_window;
+  g_autoptr(HangarDisplayView) view = NULL;
+
+  self->detached_for_fullscreen = FALSE;
+  if (window != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (window), (gpointer *) &self->display_window);
+      self->display_window = NULL;
+      view = hangar_display_window_take_view (window);
+      gtk_window_destroy (GTK_WINDOW (window));
+      if (view != NULL)
+        adw_bin_set_child (self->display_slot, GTK_WIDGET (view));
+    }
+  hangar_display_view_set_fullscreen (self->display_view, FALSE);
+  hangar_display_view_set_detached (self->display_view, FALSE);
+  refresh_display (self);
+}
+
+/* The same widget moves, so the connection stays. */
+static void
+detach_display (HangarMachinePage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autoptr(HangarDisplayView) view = NULL;
+
+  if (self->display_window != NULL)
+    return;
+
+  view = g_object_ref (self->display_view);
+  adw_bin_set_child (self->display_slot, NULL);
+  self->display_window = hangar_display_window_new (view);
+  g_object_add_weak_pointer (G_OBJECT (self->display_window), (gpointer *) &self->display_window);
+  if (GTK_IS_WINDOW (root) && gtk_window_get_application (GTK_WINDOW (root)) != NULL)
+    gtk_window_set_application (GTK_WINDOW (self->display_window),
+                                gtk_window_get_application (GTK_WINDOW (root)));
+  gtk_window_present (GTK_WINDOW (self->display_window));
+  refresh_display (self);
+}
+
+static void
+on_display_detached_changed (HangarMachinePage *self)
+{
+  if (hangar_display_view_get_detached (self->display_view))
+    detach_display (self);
+  else if (self->display_window != NULL)
+    attach_display (self);
+}
+
+/* Fullscreen happens in the display's own window; a display that went
+ * there only for it comes back after. */
+static void
+on_display_fullscreen_changed (HangarMachinePage *self)
+{
+  if (hangar_display_view_get_fullscreen (self->display_view))
+    {
+      if (!hangar_display_view_get_detached (self->display_view))
+        {
+          hangar_display_view_set_detached (self->display_view, TRUE);
+          self->detached_for_fullscreen = TRUE;
+        }
+    }
+  else if (self->detached_for_fullscreen)
+    {
+      self->detached_for_fullscreen = FALSE;
+      hangar_display_view_set_detached (self->display_view, FALSE);
+    }
+}
+
+static void
+on_display_no_device_changed (HangarMachinePage *self)
+{
+  refresh_display (self);
+}
+
+static void
+on_display_attach_clicked (HangarMachinePage *self)
+{
+  attach_display (self);
+}
+
+/* F11 anywhere in the window: the page's own "display.fullscreen". */
+static void
+fullscreen_display_activated (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  HangarMachinePage *self = HANGAR_MACHINE_PAGE (widget);
+
+  hangar_display_view_set_fullscreen (self->display_view,
+                                      !hangar_display_view_get_fullscreen (self->display_view));
 }
 
 /* ---- The machine ---------------------------------------------------------- */
@@ -1954,9 +2153,14 @@ hangar_machine_page_set_machine (HangarMachinePage *self,
   g_return_if_fail (machine == NULL || HANGAR_IS_MACHINE (machine));
   g_return_if_fail (connection == NULL || G_IS_OBJECT (connection));
 
+  g_set_object (&self->connection, connection);
   if (self->machine == machine)
     return;
 
+  if (self->machine == NULL || machine == NULL ||
+      !g_str_equal (g_dbus_proxy_get_object_path (G_DBUS_PROXY (self->machine)),
+                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (machine))))
+    attach_display (self);
   forget_machine (self);
   self->cancellable = g_cancellable_new ();
   reset_views (self);
@@ -1970,6 +2174,9 @@ hangar_machine_page_set_machine (HangarMachinePage *self,
       fetch_interfaces (self);
     }
 
+  hangar_display_view_set_machine (self->display_view, machine);
+  show_first_view (self);
+
   /* Timers restart for the new machine. */
   g_clear_handle_id (&self->stats_source, g_source_remove);
   g_clear_handle_id (&self->console_source, g_source_remove);
@@ -1982,6 +2189,40 @@ hangar_machine_page_get_machine (HangarMachinePage *self)
   g_return_val_if_fail (HANGAR_IS_MACHINE_PAGE (self), NULL);
 
   return self->machine;
+}
+
+void
+hangar_machine_page_customize (HangarMachinePage *self)
+{
+  g_return_if_fail (HANGAR_IS_MACHINE_PAGE (self));
+
+  if (self->machine == NULL)
+    return;
+
+  g_object_set_data (G_OBJECT (self->machine), CUSTOMIZING_KEY, GINT_TO_POINTER (TRUE));
+  adw_view_stack_set_visible_child_name (self->stack, "hardware");
+  refresh_state (self);
+}
+
+/* Starts the machine, as Start does, and shows it running: its display
+ * where the page has one. */
+static void
+begin_install_activated (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  HangarMachinePage *self = HANGAR_MACHINE_PAGE (widget);
+
+  if (self->machine == NULL || self->lifecycle_busy ||
+      action_blocked (ACTION_START, machine_state (self)) != NULL)
+    return;
+
+  g_object_set_data (G_OBJECT (self->machine), CUSTOMIZING_KEY, NULL);
+  run_lifecycle_action (self, &lifecycle_actions[ACTION_START]);
+  adw_view_stack_set_visible_child_name (self->stack,
+                                         adw_view_stack_get_child_by_name (self->stack, "display") != NULL
+                                         ? "display" : "overview");
+  refresh_state (self);
 }
 
 /* ---- GObject -------------------------------------------------------------- */
@@ -2008,7 +2249,13 @@ hangar_machine_page_dispose (GObject *object)
   g_clear_handle_id (&self->stats_source, g_source_remove);
   g_clear_handle_id (&self->clock_source, g_source_remove);
   g_clear_handle_id (&self->console_source, g_source_remove);
+  if (self->display_view != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->display_view, self);
+      attach_display (self);
+    }
   forget_machine (self);
+  g_clear_object (&self->connection);
   if (self->hardware_rows != NULL)
     g_ptr_array_set_size (self->hardware_rows, 0);
 
@@ -2061,6 +2308,7 @@ bind_template (GtkWidgetClass *widget_class)
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, net_graph);
 
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, hardware_box);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, install_revealer);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, resources_group);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, resources_apply_button);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, resources_revert_button);
@@ -2069,12 +2317,6 @@ bind_template (GtkWidgetClass *widget_class)
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, boot_group);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, disks_group);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, nics_group);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, add_disk_popover);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, disk_path_entry);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, disk_device_dropdown);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, disk_format_dropdown);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, disk_bus_dropdown);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, add_disk_confirm);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, add_nic_popover);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, nic_type_dropdown);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, nic_source_label);
@@ -2098,14 +2340,22 @@ bind_template (GtkWidgetClass *widget_class)
   gtk_widget_class_bind_template_callback (widget_class, on_resources_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_resources_apply_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_resources_revert_clicked);
-  gtk_widget_class_bind_template_callback (widget_class, on_disk_path_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_disk_device_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_add_disk_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_nic_type_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_add_nic_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_xml_edit_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_xml_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_xml_apply_clicked);
+
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, display_stack);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, display_slot);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, display_off_page);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, display_start_button);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, display_attach_button);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, display_view);
+  gtk_widget_class_bind_template_callback (widget_class, on_display_detached_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_display_fullscreen_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_display_no_device_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_display_attach_clicked);
 }
 
 static void
@@ -2134,10 +2384,15 @@ hangar_machine_page_class_init (HangarMachinePageClass *klass)
   for (guint i = 0; i < N_ACTIONS; i++)
     gtk_widget_class_install_action (widget_class, lifecycle_actions[i].name, NULL,
                                      lifecycle_action_activated);
+  gtk_widget_class_install_action (widget_class, "machine.begin-install", NULL, begin_install_activated);
+  gtk_widget_class_install_action (widget_class, "hardware.add-disk", NULL, add_disk_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                        "machine.start", NULL);
 
+  gtk_widget_class_install_action (widget_class, "display.fullscreen", NULL, fullscreen_display_activated);
+
   g_type_ensure (HANGAR_TYPE_USAGE_GRAPH);
+  g_type_ensure (HANGAR_TYPE_DISPLAY_VIEW);
   bind_template (widget_class);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "machinepage");
@@ -2161,6 +2416,8 @@ setup_graphs (HangarMachinePage *self)
 static void
 hangar_machine_page_init (HangarMachinePage *self)
 {
+  GtkEventController *shortcuts;
+
   gtk_widget_init_template (GTK_WIDGET (self));
   ensure_style ();
 
@@ -2174,6 +2431,18 @@ hangar_machine_page_init (HangarMachinePage *self)
   setup_graphs (self);
   reset_views (self);
   refresh_state (self);
+
+  /* The Display is first among the views, but only a running machine opens on it. */
+  adw_view_stack_set_visible_child_name (self->stack, "overview");
+
+  /* F11 wherever the focus is in the window (the display's own F11 wins
+   * while the focus is in it). */
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (shortcuts), GTK_SHORTCUT_SCOPE_GLOBAL);
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_F11, 0),
+                                                          gtk_named_action_new ("display.fullscreen")));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 }
 
 GtkWidget *

@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 /* The right-hand side of the main window for one machine: its title and
  * state, the lifecycle actions ("machine.start", "machine.shutdown",
  * "machine.force-off", "machine.reboot", "machine.reset", "machine.pause",
- * "machine.resume") and the Overview, Hardware, Console and XML views.
+ * "machine.resume", "machine.begin-install") and the Overview, Hardware
+ * ("hardware.add-disk": the Add Disk dialog), Console and XML views.
  *
  * Everything goes through the machine's D-Bus proxy, asynchronously. Engine
  * errors the user should hear about are emitted as the "error" signal
@@ -22,10 +23,18 @@ G_DECLARE_FINAL_TYPE (HangarMachinePage, hangar_machine_page, HANGAR, MACHINE_PA
 GtkWidget     *hangar_machine_page_new         (void);
 
 /* Shows @machine (nullable: nothing). @connection is the window's
- * HangarConnection (nullable); the page only needs the machine's proxy. */
+ * HangarConnection (nullable): the page needs only the machine's proxy,
+ * and the connection's object manager for the pools and volumes that Add
+ * Disk offers (without one, only image files). */
 void           hangar_machine_page_set_machine (HangarMachinePage *self,
                                                 HangarMachine     *machine,
                                                 GObject           *connection);
 HangarMachine *hangar_machine_page_get_machine (HangarMachinePage *self);
+
+/* "Customize before install": shows the machine's Hardware view with a bar
+ * offering "machine.begin-install" (starts the machine, as Start does, and
+ * shows it running). The bar stays with the machine (also when another is
+ * shown meanwhile) until it is started, by the bar or otherwise. */
+void           hangar_machine_page_customize   (HangarMachinePage *self);
 
 G_END_DECLS

@@ -4,12 +4,18 @@
 #include "hangar-machine-row.h"
 
 #include "hangar-machine-actions.h"
+#include "hangar-machine-def.h"
+#include "hangar-os-info.h"
 #include "hangar-sparkline.h"
+#include "hangar-stats-sample.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
 
 #define STATS_INTERVAL_S 2
+/* On the machine's proxy: its definition's libosinfo ID ("" for none),
+ * read once for every row that shows it. */
+#define OS_ID_KEY "hangar-os-id"
 
 struct _HangarMachineRow
 {
@@ -19,8 +25,8 @@ struct _HangarMachineRow
   GCancellable    *stats_cancellable;
   guint            stats_source;
   gboolean         stats_in_flight;
-  guint64          last_cpu_time_ns;    /* 0: no sample yet */
-  gint64           last_timestamp_us;
+  HangarStatsSample cpu_sample;         /* this row's own previous sample */
+  GCancellable    *os_cancellable;      /* reading the OS of the definition */
 
   GtkImage        *icon;
   GtkLabel        *title_label;
@@ -126,6 +132,104 @@ update_labels (HangarMachineRow *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
 }
 
+/* ---- The operating system's icon ----------------------------------------- */
+
+static void update_icon (HangarMachineRow *self);
+
+static void
+on_os_db_loaded (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsinfoDb) db = hangar_os_info_load_db_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (db == NULL)
+    {
+      g_debug ("No osinfo database for the machine icons: %s", error->message);
+      return;
+    }
+  /* Not cancelled: the row is still there. */
+  update_icon (HANGAR_MACHINE_ROW (user_data));
+}
+
+/* The family's icon, and the system's name as its tooltip. */
+static void
+update_icon (HangarMachineRow *self)
+{
+  const char *os_id = self->machine ? g_object_get_data (G_OBJECT (self->machine), OS_ID_KEY) : NULL;
+  OsinfoDb *db = hangar_os_info_peek_db ();
+  OsinfoOs *os = NULL;
+
+  if (os_id != NULL && os_id[0] != '\0' && db == NULL)
+    {
+      /* Loaded once for the whole process; the icon follows. */
+      hangar_os_info_load_db_async (self->os_cancellable, on_os_db_loaded, self);
+      gtk_image_set_from_icon_name (self->icon, HANGAR_OS_ICON_UNKNOWN);
+      return;
+    }
+
+  if (db != NULL && os_id != NULL && os_id[0] != '\0')
+    os = osinfo_db_get_os (db, os_id);
+  gtk_image_set_from_icon_name (self->icon, db != NULL ? hangar_os_info_icon_name_for_id (db, os_id)
+                                                       : HANGAR_OS_ICON_UNKNOWN);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->icon), os ? hangar_os_info_get_name (os) : NULL);
+}
+
+static void
+on_os_xml (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr(HangarMachineDef) def = NULL;
+
+  if (!hangar_machine_call_get_xml_finish (HANGAR_MACHINE (source), &xml, result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Cannot read the definition for its icon: %s", error->message);
+      return;
+    }
+
+  def = hangar_machine_def_parse (xml, NULL);
+  g_object_set_data_full (source, OS_ID_KEY,
+                          g_strdup (def != NULL && def->os_id != NULL ? def->os_id : ""), g_free);
+  /* Not cancelled: the row still shows this machine. */
+  update_icon (HANGAR_MACHINE_ROW (user_data));
+}
+
+static void
+read_os_id (HangarMachineRow *self)
+{
+  g_cancellable_cancel (self->os_cancellable);
+  g_clear_object (&self->os_cancellable);
+  if (self->machine == NULL)
+    return;
+
+  self->os_cancellable = g_cancellable_new ();
+  if (g_object_get_data (G_OBJECT (self->machine), OS_ID_KEY) != NULL)
+    {
+      update_icon (self);
+      return;
+    }
+
+  gtk_image_set_from_icon_name (self->icon, HANGAR_OS_ICON_UNKNOWN);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->icon), NULL);
+  hangar_machine_call_get_xml (self->machine, g_variant_new ("a{sv}", NULL), self->os_cancellable,
+                               on_os_xml, self);
+}
+
+/* A property of the definition changed: it may say another system now. */
+static void
+on_definition_notify (HangarMachineRow *self)
+{
+  g_object_set_data (G_OBJECT (self->machine), OS_ID_KEY, NULL);
+  read_os_id (self);
+}
+
 /* ---- Actions -------------------------------------------------------------- */
 
 static void
@@ -176,31 +280,6 @@ on_secondary_click (HangarMachineRow *self,
 
 /* ---- CPU statistics, while shown and running ------------------------------ */
 
-/* The share of one host CPU since this row's previous sample, from QEMU's
- * CPU time: the engine's "cpu-percent" counts from anyone's previous
- * GetStats, and the machine page asks too. */
-static gboolean
-cpu_percent_since_last (HangarMachineRow *self,
-                        GVariant         *stats,
-                        double           *cpu_percent)
-{
-  guint64 cpu_time_ns, last_cpu_time_ns = self->last_cpu_time_ns;
-  gint64 timestamp_us, last_timestamp_us = self->last_timestamp_us;
-
-  if (!g_variant_lookup (stats, "cpu-time-ns", "t", &cpu_time_ns) ||
-      !g_variant_lookup (stats, "timestamp-us", "x", &timestamp_us))
-    return g_variant_lookup (stats, "cpu-percent", "d", cpu_percent);
-
-  self->last_cpu_time_ns = cpu_time_ns;
-  self->last_timestamp_us = timestamp_us;
-  /* A first sample, or QEMU restarted in between. */
-  if (last_cpu_time_ns == 0 || cpu_time_ns < last_cpu_time_ns || timestamp_us <= last_timestamp_us)
-    return FALSE;
-
-  *cpu_percent = 100.0 * ((cpu_time_ns - last_cpu_time_ns) / 1000.0) / (timestamp_us - last_timestamp_us);
-  return TRUE;
-}
-
 static void
 stats_received (GObject      *source,
                 GAsyncResult *result,
@@ -222,7 +301,9 @@ stats_received (GObject      *source,
     }
 
   self->stats_in_flight = FALSE;
-  if (cpu_percent_since_last (self, stats, &cpu_percent))
+  /* From this row's own samples: the engine's "cpu-percent" counts from
+   * anyone's previous GetStats, and the machine page asks too. */
+  if (hangar_stats_sample_cpu_percent (&self->cpu_sample, stats, &cpu_percent))
     hangar_sparkline_push (self->sparkline, cpu_percent);
 }
 
@@ -247,8 +328,7 @@ stop_polling (HangarMachineRow *self)
   g_cancellable_cancel (self->stats_cancellable);
   g_clear_object (&self->stats_cancellable);
   self->stats_in_flight = FALSE;
-  self->last_cpu_time_ns = 0;
-  self->last_timestamp_us = 0;
+  hangar_stats_sample_reset (&self->cpu_sample);
 }
 
 static void
@@ -313,7 +393,12 @@ hangar_machine_row_set_machine (HangarMachineRow *self,
     {
       /* GDBusProxy notifies each property changed by PropertiesChanged. */
       g_signal_connect_swapped (machine, "notify", G_CALLBACK (on_machine_changed), self);
+      g_signal_connect_swapped (machine, "notify::name", G_CALLBACK (on_definition_notify), self);
+      g_signal_connect_swapped (machine, "notify::title", G_CALLBACK (on_definition_notify), self);
+      g_signal_connect_swapped (machine, "notify::vcpus", G_CALLBACK (on_definition_notify), self);
+      g_signal_connect_swapped (machine, "notify::memory-kib", G_CALLBACK (on_definition_notify), self);
     }
+  read_os_id (self);
   on_machine_changed (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MACHINE]);
 }
@@ -347,6 +432,8 @@ hangar_machine_row_dispose (GObject *object)
   GtkWidget *child;
 
   hangar_machine_row_set_machine (self, NULL);
+  g_cancellable_cancel (self->os_cancellable);
+  g_clear_object (&self->os_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), HANGAR_TYPE_MACHINE_ROW);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
@@ -431,5 +518,6 @@ static void
 hangar_machine_row_init (HangarMachineRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  hangar_os_info_add_icon_path (gtk_widget_get_display (GTK_WIDGET (self)));
   update_actions (self);
 }

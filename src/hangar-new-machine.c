@@ -37,8 +37,27 @@ typedef enum {
 typedef enum {
   SOURCE_ISO,
   SOURCE_IMPORT,
+  SOURCE_NETWORK,
   SOURCE_KERNEL,
 } SourceKind;
+
+/* What is known of a file named on the Kernel page. */
+typedef enum {
+  FILE_UNCHECKED,       /* no path, or not an absolute one */
+  FILE_CHECKING,
+  FILE_OK,
+  FILE_MISSING,
+  FILE_NOT_REGULAR,
+  FILE_UNREADABLE,
+  FILE_ERROR,           /* could not be looked at: see message */
+} FileState;
+
+typedef struct {
+  char         *path;          /* what was checked (or is being checked) */
+  FileState     state;
+  char         *message;       /* FILE_ERROR: why */
+  GCancellable *cancellable;
+} FileCheck;
 
 /* An ISO or disk image to offer: a volume in a pool, or (ISOs only) a
  * file on this computer (pool NULL). */
@@ -71,6 +90,7 @@ typedef struct {
   char    *kernel;
   char    *initrd;
   char    *cmdline;
+  gboolean network_boot;        /* PXE first, then the disk */
   char    *network;             /* NULL: user-mode */
   guint64  memory_mib;
   guint    vcpus;
@@ -98,6 +118,8 @@ struct _HangarNewMachine
   AdwCarousel        *carousel;
   GtkCheckButton     *iso_check;
   GtkCheckButton     *import_check;
+  AdwExpanderRow     *advanced_row;
+  GtkCheckButton     *network_boot_check;
   GtkCheckButton     *kernel_check;
   GtkWidget          *iso_group;
   AdwComboRow        *iso_combo;
@@ -106,6 +128,8 @@ struct _HangarNewMachine
   GtkWidget          *import_group;
   AdwComboRow        *import_combo;
   GtkStringList      *import_names;
+  GtkWidget          *network_boot_group;
+  AdwActionRow       *network_boot_row;
   GtkWidget          *kernel_group;
   GtkEditable        *kernel_entry;
   GtkEditable        *initrd_entry;
@@ -134,12 +158,14 @@ struct _HangarNewMachine
   AdwPreferencesGroup *network_group;
   AdwComboRow        *network_combo;
   GtkStringList      *network_names;
+  AdwPreferencesGroup *summary_group;
   AdwActionRow       *summary_name_row;
   AdwActionRow       *summary_os_row;
   AdwActionRow       *summary_source_row;
   AdwActionRow       *summary_resources_row;
   AdwActionRow       *summary_disk_row;
   AdwActionRow       *summary_network_row;
+  GtkCheckButton     *customize_check;
   GtkWidget          *progress_group;
   AdwActionRow       *progress_row;
   GtkProgressBar     *progress_bar;
@@ -186,6 +212,10 @@ struct _HangarNewMachine
   gboolean            name_edited;
   gboolean            setting_name;
 
+  /* The kernel page's files, looked at as they are typed. */
+  FileCheck           kernel_file;
+  FileCheck           initrd_file;
+
   /* Creating. */
   gboolean            creating;
   char               *error_text;
@@ -207,6 +237,7 @@ enum {
 
 enum {
   SIGNAL_CREATED,
+  SIGNAL_CUSTOMIZE,
   N_SIGNALS
 };
 
@@ -221,6 +252,8 @@ static void apply_os             (HangarNewMachine *self);
 static void update_default_name  (HangarNewMachine *self);
 static void scroll_to_chosen_os  (HangarNewMachine *self);
 static void create_step_upload   (HangarNewMachine *self);
+static void check_kernel_files   (HangarNewMachine *self,
+                                  gboolean          again);
 
 /* ---- Small helpers -------------------------------------------------------- */
 
@@ -264,6 +297,16 @@ plan_free (Plan *plan)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Plan, plan_free)
+
+static void
+file_check_clear (FileCheck *check)
+{
+  g_cancellable_cancel (check->cancellable);
+  g_clear_object (&check->cancellable);
+  g_clear_pointer (&check->path, g_free);
+  g_clear_pointer (&check->message, g_free);
+  check->state = FILE_UNCHECKED;
+}
 
 static GVariant *
 no_options (void)
@@ -342,6 +385,8 @@ source_kind (HangarNewMachine *self)
 {
   if (gtk_check_button_get_active (self->import_check))
     return SOURCE_IMPORT;
+  if (gtk_check_button_get_active (self->network_boot_check))
+    return SOURCE_NETWORK;
   if (gtk_check_button_get_active (self->kernel_check))
     return SOURCE_KERNEL;
   return SOURCE_ISO;
@@ -621,11 +666,39 @@ update_default_name (HangarNewMachine *self)
 
 /* ---- What is wrong with each page ---------------------------------------- */
 
+/* What is wrong with the file @check looked at, or NULL. */
+static char *
+file_problem (const FileCheck *check,
+              gboolean         is_kernel)
+{
+  switch (check->state)
+    {
+    case FILE_UNCHECKED:
+    case FILE_OK:
+      return NULL;
+    case FILE_CHECKING:
+      return g_strdup (is_kernel ? _("Looking for the kernel file…") : _("Looking for the initrd file…"));
+    case FILE_MISSING:
+      return g_strdup_printf (is_kernel ? _("There is no kernel file “%s”") : _("There is no initrd file “%s”"),
+                              check->path);
+    case FILE_NOT_REGULAR:
+      return g_strdup_printf (_("“%s” is not a file"), check->path);
+    case FILE_UNREADABLE:
+      return g_strdup_printf (_("“%s” cannot be read: the engine could not start the machine from it"),
+                              check->path);
+    case FILE_ERROR:
+      return g_strdup_printf (_("“%s” cannot be looked at: %s"), check->path, check->message);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static char *
 kernel_problem (HangarNewMachine *self)
 {
   const char *kernel = gtk_editable_get_text (self->kernel_entry);
   const char *initrd = gtk_editable_get_text (self->initrd_entry);
+  char *problem;
 
   if (kernel[0] == '\0')
     return g_strdup (_("Enter the path of the kernel"));
@@ -633,7 +706,11 @@ kernel_problem (HangarNewMachine *self)
     return g_strdup (_("The kernel path must be absolute (start with “/”)"));
   if (initrd[0] != '\0' && !g_path_is_absolute (initrd))
     return g_strdup (_("The initrd path must be absolute (start with “/”)"));
-  return NULL;
+
+  problem = file_problem (&self->kernel_file, TRUE);
+  if (problem == NULL && initrd[0] != '\0')
+    problem = file_problem (&self->initrd_file, FALSE);
+  return problem;
 }
 
 static char *
@@ -647,6 +724,8 @@ source_problem (HangarNewMachine *self)
       if (self->disks->len == 0)
         return g_strdup (_("There are no disk images in the active storage pools to import"));
       return selected_disk (self) ? NULL : g_strdup (_("Choose a disk image to import"));
+    case SOURCE_NETWORK:
+      return NULL;
     case SOURCE_KERNEL:
       return kernel_problem (self);
     default:
@@ -775,8 +854,11 @@ update_navigation (HangarNewMachine *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "assistant.stop", self->job != NULL);
 
   gtk_widget_set_tooltip_text (self->next_button, problem ? problem : _("Go to the next step"));
-  gtk_widget_set_tooltip_text (self->create_button, any_problem ? any_problem
-                                                                : _("Create the machine and start it"));
+  gtk_widget_set_tooltip_text (self->create_button,
+                               any_problem ? any_problem
+                               : gtk_check_button_get_active (self->customize_check)
+                               ? _("Create the machine and open its hardware settings")
+                               : _("Create the machine and start it"));
 
   if (self->error_text != NULL)
     show_problem (self, self->error_text, TRUE);
@@ -793,6 +875,9 @@ go_to_page (HangarNewMachine *self,
   g_object_get (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-enable-animations", &animate, NULL);
   self->page = page;
   g_clear_pointer (&self->error_text, g_free);
+  /* Files may have come or gone meanwhile. */
+  if (page == PAGE_SOURCE || page == PAGE_SUMMARY)
+    check_kernel_files (self, TRUE);
   adw_carousel_scroll_to (self->carousel, adw_carousel_get_nth_page (self->carousel, page), animate);
   scroll_to_chosen_os (self);
   update_navigation (self);
@@ -807,7 +892,11 @@ update_source_groups (HangarNewMachine *self)
 
   gtk_widget_set_visible (self->iso_group, kind == SOURCE_ISO);
   gtk_widget_set_visible (self->import_group, kind == SOURCE_IMPORT);
+  gtk_widget_set_visible (self->network_boot_group, kind == SOURCE_NETWORK);
   gtk_widget_set_visible (self->kernel_group, kind == SOURCE_KERNEL);
+  /* An advanced source chosen stays in sight. */
+  if (kind == SOURCE_NETWORK || kind == SOURCE_KERNEL)
+    adw_expander_row_set_expanded (self->advanced_row, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->iso_combo), self->isos->len > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->import_combo), self->disks->len > 0);
 
@@ -856,6 +945,7 @@ on_source_toggled (HangarNewMachine *self,
 
   /* Another kind of source: what was picked for the last one no longer holds. */
   self->os_chosen_by_user = FALSE;
+  check_kernel_files (self, TRUE);
   source_changed (self);
 }
 
@@ -871,10 +961,182 @@ on_import_selected (HangarNewMachine *self)
   source_changed (self);
 }
 
+/* ---- The kernel's files -------------------------------------------------- */
+
+typedef struct {
+  HangarNewMachine *self;
+  FileCheck        *check;
+} FileCheckCall;
+
+/* A path the engine could not boot from is marked where it was typed. */
 static void
-on_entry_changed (HangarNewMachine *self)
+mark_file_entry (GtkEditable     *entry,
+                 const FileCheck *check)
 {
+  if (check->state == FILE_MISSING || check->state == FILE_NOT_REGULAR ||
+      check->state == FILE_UNREADABLE || check->state == FILE_ERROR)
+    gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+}
+
+static void
+mark_kernel_entries (HangarNewMachine *self)
+{
+  mark_file_entry (self->kernel_entry, &self->kernel_file);
+  mark_file_entry (self->initrd_entry, &self->initrd_file);
+}
+
+static void
+on_file_checked (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autofree FileCheckCall *call = user_data;
+  g_autoptr(HangarNewMachine) self = call->self;
+  FileCheck *check = call->check;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFileInfo) info = g_file_query_info_finish (G_FILE (source), result, &error);
+
+  set_pending (self, FALSE);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_clear_object (&check->cancellable);
+  if (info == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    check->state = FILE_MISSING;
+  else if (info == NULL)
+    {
+      check->state = FILE_ERROR;
+      check->message = g_strdup (error->message);
+    }
+  else if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    check->state = FILE_NOT_REGULAR;
+  /* A session engine runs as this user: what this user cannot read, it
+   * cannot either. A system engine (root) reads what it likes. */
+  else if (!is_system_mode (self) &&
+           g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_ACCESS_CAN_READ) &&
+           !g_file_info_get_attribute_boolean (info, G_FILE_ATTRIBUTE_ACCESS_CAN_READ))
+    check->state = FILE_UNREADABLE;
+  else
+    check->state = FILE_OK;
+  mark_file_entry (check == &self->kernel_file ? self->kernel_entry : self->initrd_entry, check);
   update_navigation (self);
+}
+
+/* Looks at the file @text names (asynchronously), unless it is the one
+ * already looked at and @again is FALSE. */
+static void
+check_file (HangarNewMachine *self,
+            FileCheck        *check,
+            const char       *text,
+            gboolean          again)
+{
+  g_autoptr(GFile) file = NULL;
+  FileCheckCall *call;
+
+  if (!again && check->state != FILE_UNCHECKED && g_strcmp0 (check->path, text) == 0)
+    return;
+
+  file_check_clear (check);
+  if (!g_path_is_absolute (text))
+    return;
+
+  check->path = g_strdup (text);
+  check->state = FILE_CHECKING;
+  check->cancellable = g_cancellable_new ();
+  call = g_new0 (FileCheckCall, 1);
+  call->self = g_object_ref (self);
+  call->check = check;
+  file = g_file_new_for_path (text);
+  set_pending (self, TRUE);
+  g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_ACCESS_CAN_READ,
+                           G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, check->cancellable,
+                           on_file_checked, call);
+}
+
+static void
+check_kernel_files (HangarNewMachine *self,
+                    gboolean          again)
+{
+  if (source_kind (self) != SOURCE_KERNEL)
+    return;
+  check_file (self, &self->kernel_file, gtk_editable_get_text (self->kernel_entry), again);
+  check_file (self, &self->initrd_file, gtk_editable_get_text (self->initrd_entry), again);
+  mark_kernel_entries (self);
+}
+
+static void
+on_kernel_entry_changed (HangarNewMachine *self)
+{
+  check_kernel_files (self, FALSE);
+  update_navigation (self);
+}
+
+static void
+on_kernel_file_chosen (GtkNativeDialog  *dialog,
+                       int               response,
+                       HangarNewMachine *self)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "hangar-entry");
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  g_object_unref (dialog);
+  if (file == NULL)
+    return;
+
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      set_error_text (self, _("Choose a file on this computer"));
+      return;
+    }
+  gtk_editable_set_text (entry, path);
+}
+
+static void
+choose_kernel_file (HangarNewMachine *self,
+                    const char       *title,
+                    GtkEditable      *entry)
+{
+  GtkFileChooserNative *dialog;
+
+  dialog = gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                        _("_Choose"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_object_set_data (G_OBJECT (dialog), "hangar-entry", entry);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_kernel_file_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+choose_kernel_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  HangarNewMachine *self = HANGAR_NEW_MACHINE (widget);
+
+  if (g_str_equal (action_name, "assistant.choose-kernel"))
+    choose_kernel_file (self, _("Choose the Kernel"), self->kernel_entry);
+  else
+    choose_kernel_file (self, _("Choose the Initial RAM Disk"), self->initrd_entry);
+}
+
+static void
+update_network_boot_row (HangarNewMachine *self)
+{
+  const char *text;
+
+  if (is_system_mode (self))
+    text = _("The machine's network needs a PXE boot server; when none answers, it "
+             "boots from its disk.");
+  else
+    text = _("QEMU's user-mode networking has no PXE boot server: the machine boots "
+             "from its disk unless a server on its network answers.");
+  adw_action_row_set_subtitle (self->network_boot_row, text);
 }
 
 static void
@@ -986,6 +1248,9 @@ unknown_os_subtitle (HangarNewMachine *self)
   if (file != NULL)
     return g_strdup_printf (_("“%s” was not recognized: choose the system below, "
                               "or go on with general settings"), file);
+  if (source_kind (self) == SOURCE_NETWORK || source_kind (self) == SOURCE_KERNEL)
+    return g_strdup (_("Nothing to detect it from: choose the system below, "
+                       "or go on with general settings"));
   return g_strdup (_("Choose the system below, or go on with general settings"));
 }
 
@@ -1019,8 +1284,7 @@ update_os_row (HangarNewMachine *self)
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->os_row), title);
   adw_action_row_set_subtitle (self->os_row, subtitle);
-  gtk_image_set_from_icon_name (self->os_icon, self->os ? "computer-symbolic"
-                                                        : "dialog-question-symbolic");
+  gtk_image_set_from_icon_name (self->os_icon, hangar_os_info_get_icon_name (self->os));
 }
 
 /* Only on its page: a list view scrolled while out of sight stays blank. */
@@ -1143,10 +1407,14 @@ static void
 setup_os_item (GtkSignalListItemFactory *factory,
                GtkListItem              *item)
 {
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *icon = gtk_image_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *name = gtk_label_new (NULL);
   GtkWidget *detail = gtk_label_new (NULL);
 
+  gtk_widget_add_css_class (icon, "dim-label");
+  gtk_box_append (GTK_BOX (row), icon);
   gtk_label_set_xalign (GTK_LABEL (name), 0);
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
   gtk_label_set_xalign (GTK_LABEL (detail), 0);
@@ -1155,9 +1423,11 @@ setup_os_item (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (detail, "caption");
   gtk_box_append (GTK_BOX (box), name);
   gtk_box_append (GTK_BOX (box), detail);
-  gtk_widget_set_margin_top (box, 3);
-  gtk_widget_set_margin_bottom (box, 3);
-  gtk_list_item_set_child (item, box);
+  gtk_widget_set_hexpand (box, TRUE);
+  gtk_box_append (GTK_BOX (row), box);
+  gtk_widget_set_margin_top (row, 3);
+  gtk_widget_set_margin_bottom (row, 3);
+  gtk_list_item_set_child (item, row);
 }
 
 static void
@@ -1165,7 +1435,8 @@ bind_os_item (GtkSignalListItemFactory *factory,
               GtkListItem              *item)
 {
   OsinfoOs *os = gtk_list_item_get_item (item);
-  GtkWidget *name = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  GtkWidget *icon = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  GtkWidget *name = gtk_widget_get_first_child (gtk_widget_get_next_sibling (icon));
   GtkWidget *detail = gtk_widget_get_next_sibling (name);
   const char *vendor = osinfo_product_get_vendor (OSINFO_PRODUCT (os));
   const char *short_id = hangar_os_info_get_short_id (os);
@@ -1174,6 +1445,7 @@ bind_os_item (GtkSignalListItemFactory *factory,
   /* Translators: under an operating system's name: "debian12 · Debian Project". */
   text = vendor ? g_strdup_printf (_("%s · %s"), short_id ? short_id : "", vendor)
                 : g_strdup (short_id ? short_id : "");
+  gtk_image_set_from_icon_name (GTK_IMAGE (icon), hangar_os_info_get_icon_name (os));
   gtk_label_set_text (GTK_LABEL (name), hangar_os_info_get_name (os));
   gtk_label_set_text (GTK_LABEL (detail), text);
 }
@@ -1832,6 +2104,10 @@ plan_source (HangarNewMachine *self,
       plan->disk_format = g_strdup (disk->format);
       break;
 
+    case SOURCE_NETWORK:
+      plan->network_boot = TRUE;
+      break;
+
     case SOURCE_KERNEL:
       plan->kernel = g_strdup (gtk_editable_get_text (self->kernel_entry));
       plan->initrd = g_strdup (gtk_editable_get_text (self->initrd_entry));
@@ -1912,6 +2188,10 @@ append_os (GString    *xml,
        * in the drive, and installers boot from disk when told to). */
       if (plan->iso_volume != NULL || plan->iso_file != NULL)
         g_string_append (xml, "    <boot dev='cdrom'/>\n");
+      /* A network installer (or a diskless machine) from a PXE server; the
+       * disk once the server lets it go. */
+      if (plan->network_boot)
+        g_string_append (xml, "    <boot dev='network'/>\n");
       g_string_append (xml, "    <boot dev='hd'/>\n");
     }
   g_string_append (xml, "  </os>\n");
@@ -2034,8 +2314,13 @@ describe_source (HangarNewMachine *self,
 {
   MediaItem *iso = selected_iso (self);
 
+  if (plan->kernel != NULL && plan->initrd[0] != '\0')
+    /* Translators: "Kernel /boot/vmlinuz with initrd /boot/initrd.img". */
+    return g_strdup_printf (_("Kernel %s with initrd %s"), plan->kernel, plan->initrd);
   if (plan->kernel != NULL)
     return g_strdup_printf (_("Kernel %s"), plan->kernel);
+  if (plan->network_boot)
+    return g_strdup (_("Network boot (PXE)"));
   if (source_kind (self) == SOURCE_IMPORT)
     return g_strdup_printf (_("Disk image “%s” in pool “%s”"), plan->disk_volume, plan->disk_pool);
   if (plan->upload_path != NULL)
@@ -2073,10 +2358,38 @@ set_row_subtitle (AdwActionRow *row,
 }
 
 static void
+update_summary_description (HangarNewMachine *self)
+{
+  gboolean customize = gtk_check_button_get_active (self->customize_check);
+  const char *text;
+
+  if (customize && wants_new_disk (self))
+    text = _("Create makes the disk and defines the machine; it starts when you begin the "
+             "installation from its hardware settings.");
+  else if (customize)
+    text = _("Create defines the machine; it starts when you begin the installation from its "
+             "hardware settings.");
+  else if (wants_new_disk (self))
+    text = _("Create makes the disk, defines the machine and starts it.");
+  else
+    text = _("Create defines the machine and starts it.");
+  adw_preferences_group_set_description (self->summary_group, text);
+}
+
+static void
+on_customize_toggled (HangarNewMachine *self)
+{
+  update_summary_description (self);
+  update_navigation (self);
+}
+
+static void
 update_summary (HangarNewMachine *self)
 {
   g_autoptr(Plan) plan = make_plan (self);
   g_autofree char *memory = format_bytes (plan->memory_mib * MIB);
+
+  update_summary_description (self);
 
   adw_action_row_set_subtitle (self->summary_name_row, plan->name);
   adw_action_row_set_subtitle (self->summary_os_row, self->os ? hangar_os_info_get_name (self->os)
@@ -2357,6 +2670,17 @@ on_defined (GObject      *source,
 
   /* The disk is the machine's now. */
   g_clear_pointer (&self->created_volume, g_free);
+
+  /* Customized first: the user starts it from its hardware settings. */
+  if (gtk_check_button_get_active (self->customize_check))
+    {
+      stop_creating (self);
+      g_signal_emit (self, signals[SIGNAL_CUSTOMIZE], 0, path);
+      g_signal_emit (self, signals[SIGNAL_CREATED], 0, path);
+      gtk_window_close (GTK_WINDOW (self));
+      return;
+    }
+
   hangar_machine_proxy_new (self->connection, G_DBUS_PROXY_FLAGS_NONE, engine_name (self), path,
                             self->cancellable, on_machine_proxy, g_object_ref (self));
 }
@@ -2577,6 +2901,8 @@ hangar_new_machine_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->detect_cancellable);
+  file_check_clear (&self->kernel_file);
+  file_check_clear (&self->initrd_file);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_clear_handle_id (&self->pulse_id, g_source_remove);
   /* Callbacks still under way hold a reference: no signal may reach the
@@ -2650,7 +2976,8 @@ bind_template (GtkWidgetClass *widget_class)
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, HangarNewMachine, name)
   BIND (window_title); BIND (cancel_button); BIND (back_button); BIND (next_button);
   BIND (create_button); BIND (carousel);
-  BIND (iso_check); BIND (import_check); BIND (kernel_check);
+  BIND (iso_check); BIND (import_check); BIND (advanced_row); BIND (network_boot_check);
+  BIND (kernel_check); BIND (network_boot_group); BIND (network_boot_row);
   BIND (iso_group); BIND (iso_combo); BIND (iso_names); BIND (iso_file_row);
   BIND (import_group); BIND (import_combo); BIND (import_names);
   BIND (kernel_group); BIND (kernel_entry); BIND (initrd_entry); BIND (cmdline_entry);
@@ -2660,8 +2987,9 @@ bind_template (GtkWidgetClass *widget_class)
   BIND (disk_group); BIND (disk_switch); BIND (pool_combo); BIND (pool_names);
   BIND (size_row); BIND (size_spin); BIND (imported_group); BIND (imported_row);
   BIND (name_entry); BIND (network_group); BIND (network_combo); BIND (network_names);
-  BIND (summary_name_row); BIND (summary_os_row); BIND (summary_source_row);
+  BIND (summary_group); BIND (summary_name_row); BIND (summary_os_row); BIND (summary_source_row);
   BIND (summary_resources_row); BIND (summary_disk_row); BIND (summary_network_row);
+  BIND (customize_check);
   BIND (progress_group); BIND (progress_row); BIND (progress_bar);
   BIND (problem_revealer); BIND (problem_icon); BIND (problem_label);
 #undef BIND
@@ -2669,7 +2997,8 @@ bind_template (GtkWidgetClass *widget_class)
   gtk_widget_class_bind_template_callback (widget_class, on_source_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_iso_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_import_selected);
-  gtk_widget_class_bind_template_callback (widget_class, on_entry_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_kernel_entry_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_customize_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_os_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_resources_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_storage_changed);
@@ -2698,6 +3027,9 @@ hangar_new_machine_class_init (HangarNewMachineClass *klass)
   signals[SIGNAL_CREATED] =
     g_signal_new ("created", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CUSTOMIZE] =
+    g_signal_new ("customize", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 
   bind_template (widget_class);
 
@@ -2706,6 +3038,8 @@ hangar_new_machine_class_init (HangarNewMachineClass *klass)
   gtk_widget_class_install_action (widget_class, "assistant.create", NULL, create_action);
   gtk_widget_class_install_action (widget_class, "assistant.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "assistant.choose-iso", NULL, choose_iso_action);
+  gtk_widget_class_install_action (widget_class, "assistant.choose-kernel", NULL, choose_kernel_action);
+  gtk_widget_class_install_action (widget_class, "assistant.choose-initrd", NULL, choose_kernel_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, GDK_CONTROL_MASK,
@@ -2718,6 +3052,7 @@ static void
 hangar_new_machine_init (HangarNewMachine *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  hangar_os_info_add_icon_path (gtk_widget_get_display (GTK_WIDGET (self)));
 
   self->cancellable = g_cancellable_new ();
   self->isos = g_ptr_array_new_with_free_func ((GDestroyNotify) media_item_free);
@@ -2769,6 +3104,8 @@ hangar_new_machine_present_with (GtkWindow          *parent,
 
   watch_object_manager (self);
   update_network_description (self);
+  update_network_boot_row (self);
+  update_summary_description (self);
   refresh_lists (self);
   source_changed (self);
   start_loading (self);

@@ -13,8 +13,13 @@ G_BEGIN_DECLS
  *
  * Signals:
  *   "created" (const char *object_path): the machine was defined (and
- *   started, unless starting it failed: that is reported on the parent);
- *   the assistant closes right after. */
+ *   started, unless starting it failed: that is reported on the parent,
+ *   or "Customize Before Install" was chosen); the assistant closes right
+ *   after.
+ *   "customize" (const char *object_path): emitted just before "created"
+ *   when "Customize Before Install" was chosen: the machine is defined but
+ *   not started, for its hardware settings to be shown (with a way to
+ *   begin the installation: hangar_machine_page_customize()). */
 
 #define HANGAR_TYPE_NEW_MACHINE (hangar_new_machine_get_type ())
 G_DECLARE_FINAL_TYPE (HangarNewMachine, hangar_new_machine, HANGAR, NEW_MACHINE, AdwWindow)

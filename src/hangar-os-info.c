@@ -13,6 +13,7 @@
 /* Loaded once; osinfo-db is some 800 XML files, about half a second. */
 static GMutex db_lock;
 static OsinfoLoader *db_loader;
+static OsinfoDb *loaded_db;     /* set once loaded, for peeking without the lock */
 
 static OsinfoDb *
 load_db (GError **error)
@@ -51,9 +52,18 @@ load_db_thread (GTask        *task,
 
   db = db_loader != NULL ? osinfo_loader_get_db (db_loader) : load_db (&error);
   if (db == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, g_object_ref (db), g_object_unref);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_atomic_pointer_set (&loaded_db, db);
+  g_task_return_pointer (task, g_object_ref (db), g_object_unref);
+}
+
+OsinfoDb *
+hangar_os_info_peek_db (void)
+{
+  return g_atomic_pointer_get (&loaded_db);
 }
 
 void
@@ -353,4 +363,109 @@ hangar_os_info_supports_device (OsinfoOs   *os,
         return TRUE;
     }
   return FALSE;
+}
+
+/* ---- Icons ---------------------------------------------------------------- */
+
+#define ICON_RESOURCE_PATH "/io/github/hangarvm/Hangar/icons"
+
+static const char *
+icon_for_family (const char *family)
+{
+  if (family == NULL)
+    return NULL;
+  if (g_str_equal (family, "linux"))
+    return HANGAR_OS_ICON_LINUX;
+  if (g_str_has_prefix (family, "win"))       /* winnt, win9x, win16 */
+    return HANGAR_OS_ICON_WINDOWS;
+  if (g_str_has_suffix (family, "bsd"))       /* freebsd, openbsd, netbsd, dragonflybsd */
+    return HANGAR_OS_ICON_BSD;
+  return NULL;
+}
+
+const char *
+hangar_os_info_get_icon_name (OsinfoOs *os)
+{
+  const char *icon;
+  const char *distro;
+
+  g_return_val_if_fail (os == NULL || OSINFO_IS_OS (os), HANGAR_OS_ICON_UNKNOWN);
+
+  if (os == NULL)
+    return HANGAR_OS_ICON_UNKNOWN;
+
+  icon = icon_for_family (osinfo_os_get_family (os));
+  if (icon != NULL)
+    return icon;
+
+  /* No family stated: what the distro says. */
+  distro = osinfo_os_get_distro (os);
+  if (g_strcmp0 (distro, "win") == 0)
+    return HANGAR_OS_ICON_WINDOWS;
+  icon = icon_for_family (distro);
+  return icon != NULL ? icon : HANGAR_OS_ICON_UNKNOWN;
+}
+
+/* A release of the distro @os_id names: "http://debian.org/debian/14"
+ * → one whose ID starts with "http://debian.org/debian/". */
+static OsinfoOs *
+find_sibling (OsinfoDb   *db,
+              const char *os_id)
+{
+  const char *slash = strrchr (os_id, '/');
+  g_autofree char *prefix = NULL;
+  g_autoptr(OsinfoOsList) list = NULL;
+  int length;
+
+  /* At least "http://host/distro/": the host alone says too little. */
+  if (slash == NULL || slash[1] == '\0' || !g_str_has_prefix (os_id, "http://") ||
+      slash - os_id <= (gssize) strlen ("http://") || memchr (os_id + strlen ("http://"), '/',
+                                                              slash - os_id - strlen ("http://")) == NULL)
+    return NULL;
+
+  prefix = g_strndup (os_id, slash - os_id + 1);
+  list = osinfo_db_get_os_list (db);
+  length = osinfo_list_get_length (OSINFO_LIST (list));
+  for (int i = 0; i < length; i++)
+    {
+      OsinfoOs *os = OSINFO_OS (osinfo_list_get_nth (OSINFO_LIST (list), i));
+
+      if (g_str_has_prefix (hangar_os_info_get_id (os), prefix))
+        return os;
+    }
+  return NULL;
+}
+
+const char *
+hangar_os_info_icon_name_for_id (OsinfoDb   *db,
+                                 const char *os_id)
+{
+  OsinfoOs *os;
+
+  g_return_val_if_fail (OSINFO_IS_DB (db), HANGAR_OS_ICON_UNKNOWN);
+
+  if (os_id == NULL || os_id[0] == '\0')
+    return HANGAR_OS_ICON_UNKNOWN;
+
+  os = osinfo_db_get_os (db, os_id);
+  if (os == NULL)
+    os = find_sibling (db, os_id);
+  return hangar_os_info_get_icon_name (os);
+}
+
+void
+hangar_os_info_add_icon_path (GdkDisplay *display)
+{
+  GtkIconTheme *theme;
+
+  g_return_if_fail (GDK_IS_DISPLAY (display));
+
+  theme = gtk_icon_theme_get_for_display (display);
+  if (g_object_get_data (G_OBJECT (theme), "hangar-os-icons") != NULL)
+    return;
+
+  g_object_set_data (G_OBJECT (theme), "hangar-os-icons", GINT_TO_POINTER (TRUE));
+  /* An application has it already (its resource base path). */
+  if (!gtk_icon_theme_has_icon (theme, HANGAR_OS_ICON_UNKNOWN))
+    gtk_icon_theme_add_resource_path (theme, ICON_RESOURCE_PATH);
 }

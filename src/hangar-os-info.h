@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <gio/gio.h>
+#include <gtk/gtk.h>
 #include <osinfo/osinfo.h>
 
 G_BEGIN_DECLS
@@ -29,6 +29,8 @@ void         hangar_os_info_load_db_async    (GCancellable         *cancellable,
                                               gpointer              user_data);
 OsinfoDb    *hangar_os_info_load_db_finish   (GAsyncResult         *result,
                                               GError              **error);
+/* The database if it is loaded already, else NULL (nothing is started). */
+OsinfoDb    *hangar_os_info_peek_db          (void);
 
 /* Which system the installer ISO at @path holds. Completes with the
  * OsinfoOs, or with NULL and no error when the file is not install media
@@ -71,5 +73,29 @@ const char  *hangar_os_info_get_name         (OsinfoOs             *os);
 gboolean     hangar_os_info_supports_device  (OsinfoOs             *os,
                                               const char           *device_class,
                                               const char           *name_part);
+
+/* ---- Icons ---------------------------------------------------------------- */
+
+/* Symbolic icons for families of systems, drawn for Hangar (libosinfo has
+ * only remote logo URLs, and no logo is a trademark here): in the app's
+ * GResource under icons/scalable/actions/. */
+#define HANGAR_OS_ICON_LINUX   "hangar-os-linux-symbolic"
+#define HANGAR_OS_ICON_WINDOWS "hangar-os-windows-symbolic"
+#define HANGAR_OS_ICON_BSD     "hangar-os-bsd-symbolic"
+#define HANGAR_OS_ICON_UNKNOWN "hangar-os-unknown-symbolic"
+
+/* The icon for @os's family ("linux", "winnt", "freebsd"... else its
+ * distro); HANGAR_OS_ICON_UNKNOWN for NULL or a family without one. */
+const char  *hangar_os_info_get_icon_name    (OsinfoOs             *os);
+/* The same for a libosinfo ID (the <libosinfo:os id> of a definition).
+ * An ID this database does not have takes the family of a release of the
+ * same distro it has ("http://debian.org/debian/14" → Debian's); NULL or
+ * "" is unknown. */
+const char  *hangar_os_info_icon_name_for_id (OsinfoDb             *db,
+                                              const char           *os_id);
+/* Puts the GResource's icons on @display's icon theme path, once. A
+ * GtkApplication does it by itself (its resource base path); widgets that
+ * show the icons call this for when they are used without one. */
+void         hangar_os_info_add_icon_path    (GdkDisplay           *display);
 
 G_END_DECLS

@@ -25,6 +25,7 @@ struct _HangarWindow
   HangarMachine        *selected;
   char                 *search_casefold;
   char                 *pending_selection;  /* a new machine's path, until it is listed */
+  char                 *pending_customize;  /* ...to be shown for customizing before install */
 
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
@@ -295,7 +296,15 @@ set_selected (HangarWindow  *self,
 static void
 on_selected_item_changed (HangarWindow *self)
 {
-  set_selected (self, gtk_single_selection_get_selected_item (self->selection));
+  HangarMachine *machine = gtk_single_selection_get_selected_item (self->selection);
+
+  /* The engine left and took its objects along: the machine is selected
+   * again when it is back (with a new proxy), and its page reopens its
+   * display. */
+  if (machine == NULL && self->selected != NULL && self->pending_selection == NULL &&
+      hangar_connection_get_state (self->connection) != HANGAR_CONNECTION_CONNECTED)
+    self->pending_selection = g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (self->selected)));
+  set_selected (self, machine);
 }
 
 HangarMachine *
@@ -452,8 +461,20 @@ select_pending (HangarWindow *self)
       !hangar_window_select_machine (self, self->pending_selection))
     return;
 
+  if (g_strcmp0 (self->pending_customize, self->pending_selection) == 0)
+    hangar_machine_page_customize (self->machine_page);
   g_clear_pointer (&self->pending_selection, g_free);
+  g_clear_pointer (&self->pending_customize, g_free);
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+}
+
+/* Defined, not started: its hardware settings open once it is listed. */
+static void
+on_machine_customize (HangarWindow *self,
+                      const char   *object_path)
+{
+  g_free (self->pending_customize);
+  self->pending_customize = g_strdup (object_path);
 }
 
 static void
@@ -479,6 +500,8 @@ new_machine (GSimpleAction *action,
     return;
 
   assistant = hangar_new_machine_present (GTK_WINDOW (self), G_OBJECT (self->connection));
+  g_signal_connect_object (assistant, "customize", G_CALLBACK (on_machine_customize),
+                           self, G_CONNECT_SWAPPED);
   g_signal_connect_object (assistant, "created", G_CALLBACK (on_machine_created),
                            self, G_CONNECT_SWAPPED);
 }
@@ -604,6 +627,7 @@ hangar_window_finalize (GObject *object)
 
   g_free (self->search_casefold);
   g_free (self->pending_selection);
+  g_free (self->pending_customize);
 
   G_OBJECT_CLASS (hangar_window_parent_class)->finalize (object);
 }

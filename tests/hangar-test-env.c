@@ -287,6 +287,8 @@ hangar_test_env_start_engine (HangarTestEnv *env)
   g_ptr_array_add (argv, "--root");
   g_ptr_array_add (argv, env->root);
   g_ptr_array_add (argv, "--verbose");
+  for (guint i = 0; env->engine_args != NULL && env->engine_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) env->engine_args[i]);
   g_ptr_array_add (argv, NULL);
 
   log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -383,11 +385,36 @@ hangar_test_env_qemu_pids (HangarTestEnv *env)
         if (cmdline[i] == '\0')
           cmdline[i] = ' ';
       if (strstr (cmdline, env->tmpdir) == NULL)
-        continue;
+        {
+          g_autofree char *cwd_link = g_strdup_printf ("/proc/%s/cwd", name);
+          g_autofree char *cwd = g_file_read_link (cwd_link, NULL);
+
+          if (cwd == NULL || !g_str_has_prefix (cwd, env->tmpdir))
+            continue;
+        }
       pid = (GPid) g_ascii_strtoll (name, NULL, 10);
       g_array_append_val (pids, pid);
     }
   return pids;
+}
+
+/* What a package install makes with systemd-sysusers. */
+static void
+ensure_qemu_user (void)
+{
+  const char *argv[] = { "useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                         "--shell", "/usr/sbin/nologin", "--user-group", "hangar-qemu", NULL };
+
+  g_autofree char *err = NULL;
+
+  if (getpwnam ("hangar-qemu") != NULL)
+    return;
+  /* Another test may be making it at the same moment: what counts is
+   * that it exists afterwards. */
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err, NULL, NULL);
+  if (getpwnam ("hangar-qemu") == NULL)
+    g_error ("cannot create the hangar-qemu user: %s", err ? err : "useradd did not run");
 }
 
 HangarTestEnv *
@@ -409,6 +436,7 @@ hangar_test_env_new (gboolean system_mode)
     {
       if (getuid () != 0)
         g_error ("a system-mode engine test needs root (for its network namespace)");
+      ensure_qemu_user ();
       create_netns (env);
     }
   env->connection = g_dbus_connection_new_for_address_sync (env->bus_address,

@@ -24,8 +24,11 @@ typedef struct {
   gboolean            engine_as_user; /* the engine runs as engine_uid/engine_gid */
   guint               engine_uid;
   guint               engine_gid;
+  const char * const *engine_args;   /* more hangard options for the next start, or NULL */
 } HangarTestEnv;
 
+/* A system-mode engine runs its QEMUs as hangar-qemu: as root, this
+ * creates that system user when the host does not have it yet (and leaves it). */
 HangarTestEnv  *hangar_test_env_new            (gboolean        system_mode);
 /* A session-mode engine running as the unprivileged `user` (e.g. "nobody")
  * when the test runs as root, as the test's own user otherwise: for what
@@ -90,7 +93,9 @@ void            hangar_test_assert_engine_error (GError        *error,
 void            hangar_test_env_run_in_netns   (HangarTestEnv  *env,
                                                 const char * const *argv);
 
-/* Every QEMU started under this env's root (from its pid files). */
+/* Every QEMU started under this env's root: its command line names a file
+ * there, or (system mode, where QEMU gets descriptors, not paths) its
+ * working directory is there. */
 GArray         *hangar_test_env_qemu_pids      (HangarTestEnv  *env);
 
 /* ---- hangarctl ------------------------------------------------------------ */

@@ -1506,7 +1506,7 @@ test_reject_unknown_element (void)
     { "", "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>", "<rng>" },
     { "", "<sound model='ich9'/>", "<sound>" },
     { "<sysinfo type='smbios'/>", "", "<sysinfo>" },
-    { "<memoryBacking><hugepages/></memoryBacking>", "", "<memoryBacking>" },
+    { "<memoryBacking><locked/></memoryBacking>", "", "<locked> in <memoryBacking>" },
     { "<iothreads>1</iothreads>", "", "<iothreads>" },
     { "<features><hap/></features>", "", "<hap> in <features>" },
     { "<features><acpi><extra/></acpi></features>", "", "<extra> in <acpi>" },
@@ -1802,11 +1802,166 @@ test_reject_title (void)
   assert_rejected (xml, HANGAR_ERROR_INVALID_XML, "<title>");
 }
 
+/* ---- Hardware: vCPU pins, huge pages, cache modes, boot order ------------ */
+
+static void
+test_parse_vcpupin (void)
+{
+  g_autofree char *xml = make_domain (&(DomainParts) {
+    .vcpu = "<vcpu cpuset='0-3'>4</vcpu>",
+    .extra = "<cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='2' cpuset='2-3,^3'/>"
+             "<shares>2048</shares></cputune>",
+  });
+  g_autoptr(HangardDomain) domain = parse_ok (xml);
+  g_autoptr(HangardDomain) copy = hangard_domain_copy (domain);
+  HangardVcpuPin *pin;
+
+  g_assert_cmpuint (domain->vcpu_pins->len, ==, 2);
+  pin = domain->vcpu_pins->pdata[1];
+  g_assert_cmpuint (pin->vcpu, ==, 2);
+  g_assert_cmpstr (pin->cpuset, ==, "2-3,^3");
+  g_assert_cmpuint (domain->cpu_shares, ==, 2048);
+
+  /* A pin wins over <vcpu cpuset>, which holds the others. */
+  g_assert_cmpstr (hangard_domain_get_vcpu_cpuset (domain, 0), ==, "1");
+  g_assert_cmpstr (hangard_domain_get_vcpu_cpuset (domain, 1), ==, "0-3");
+  g_assert_cmpstr (hangard_domain_get_vcpu_cpuset (copy, 2), ==, "2-3,^3");
+  g_assert_cmpuint (copy->vcpu_pins->len, ==, 2);
+}
+
+static void
+test_reject_vcpupin (void)
+{
+  static const struct {
+    const char *cputune;
+    HangarError code;
+    const char *needle;
+  } cases[] = {
+    { "<vcpupin vcpu='2' cpuset='1'/>", HANGAR_ERROR_INVALID_XML, "vcpu='2'" },
+    { "<vcpupin vcpu='x' cpuset='1'/>", HANGAR_ERROR_INVALID_XML, "vcpu='x'" },
+    { "<vcpupin cpuset='1'/>", HANGAR_ERROR_INVALID_XML, "vCPU number" },
+    { "<vcpupin vcpu='0'/>", HANGAR_ERROR_INVALID_XML, "cpuset attribute is missing" },
+    { "<vcpupin vcpu='0' cpuset='3-1'/>", HANGAR_ERROR_INVALID_XML, "low to high" },
+    { "<vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='0' cpuset='2'/>", HANGAR_ERROR_INVALID_XML,
+      "pinned twice" },
+    { "<emulatorpin cpuset='1'/>", HANGAR_ERROR_UNSUPPORTED, "<emulatorpin>" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *extra = g_strdup_printf ("<cputune>%s</cputune>", cases[i].cputune);
+      g_autofree char *xml = make_domain (&(DomainParts) {
+        .vcpu = "<vcpu>2</vcpu>",
+        .extra = extra,
+      });
+
+      assert_rejected (xml, cases[i].code, cases[i].needle);
+    }
+}
+
+static void
+test_parse_hugepages (void)
+{
+  static const struct {
+    const char *backing;
+    guint64     page_kib;
+  } cases[] = {
+    { "<memoryBacking><hugepages/></memoryBacking>", 0 },
+    { "<memoryBacking><hugepages><page size='2048'/></hugepages></memoryBacking>", 2048 },
+    { "<memoryBacking><hugepages><page size='2' unit='M'/></hugepages></memoryBacking>", 2048 },
+    { "<memoryBacking><hugepages><page size='1' unit='GiB'/></hugepages></memoryBacking>", 1024 * 1024 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *xml = make_domain (&(DomainParts) { .extra = cases[i].backing });
+      g_autoptr(HangardDomain) domain = parse_ok (xml);
+      g_autoptr(HangardDomain) copy = hangard_domain_copy (domain);
+      g_autofree char *out = hangard_domain_to_xml (domain);
+
+      g_assert_true (domain->hugepages);
+      g_assert_cmpuint (domain->hugepage_kib, ==, cases[i].page_kib);
+      g_assert_true (copy->hugepages);
+      g_assert_cmpuint (copy->hugepage_kib, ==, cases[i].page_kib);
+      /* Kept as written. */
+      g_assert_nonnull (strstr (out, "<hugepages"));
+    }
+
+  {
+    g_autofree char *xml = make_domain (&(DomainParts) { .extra = "<memoryBacking/>" });
+    g_autoptr(HangardDomain) domain = parse_ok (xml);
+
+    g_assert_false (domain->hugepages);
+  }
+}
+
+static void
+test_reject_hugepages (void)
+{
+  static const struct {
+    const char *backing;
+    HangarError code;
+    const char *needle;
+  } cases[] = {
+    { "<hugepages><page size='3' unit='M'/></hugepages>", HANGAR_ERROR_INVALID_XML, "huge page size" },
+    { "<hugepages><page size='4'/></hugepages>", HANGAR_ERROR_INVALID_XML, "huge page size" },
+    { "<hugepages><page unit='M'/></hugepages>", HANGAR_ERROR_INVALID_XML, "huge page size" },
+    { "<hugepages><page size='2' unit='parsecs'/></hugepages>", HANGAR_ERROR_INVALID_XML, "huge page size" },
+    { "<hugepages><page size='2' unit='M' nodeset='0'/></hugepages>", HANGAR_ERROR_UNSUPPORTED, "nodeset" },
+    { "<hugepages><page size='2' unit='M'/><page size='1' unit='G'/></hugepages>",
+      HANGAR_ERROR_UNSUPPORTED, "second <page>" },
+    { "<hugepages/><locked/>", HANGAR_ERROR_UNSUPPORTED, "<locked>" },
+    { "<source type='memfd'/>", HANGAR_ERROR_UNSUPPORTED, "<source>" },
+    { "<access mode='shared'/>", HANGAR_ERROR_UNSUPPORTED, "<access>" },
+    { "<hugepages/><hugepages/>", HANGAR_ERROR_INVALID_XML, "more than once" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *extra = g_strdup_printf ("<memoryBacking>%s</memoryBacking>", cases[i].backing);
+      g_autofree char *xml = make_domain (&(DomainParts) { .extra = extra });
+
+      assert_rejected (xml, cases[i].code, cases[i].needle);
+    }
+}
+
+/* Every libvirt cache mode and per-device boot orders: read, and kept. */
+static void
+test_parse_cache_and_boot_order (void)
+{
+  static const char * const modes[] = {
+    "default", "none", "writeback", "writethrough", "directsync", "unsafe"
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      g_autofree char *devices = g_strdup_printf (
+        "<disk type='file' device='disk'><driver name='qemu' type='raw' cache='%s'/>"
+        "<source file='/d.img'/><target dev='vda' bus='virtio'/><boot order='2'/></disk>"
+        "<interface type='user'><mac address='52:54:00:00:00:01'/><boot order='1'/></interface>",
+        modes[i]);
+      g_autoptr(HangardDomain) domain = parse_devices_ok (devices);
+
+      g_assert_cmpstr (hangard_disk_cache_to_string (disk_at (domain, 0)->cache), ==, modes[i]);
+      g_assert_cmpuint (disk_at (domain, 0)->boot_order, ==, 2);
+      g_assert_cmpuint (((HangardNicDef *) domain->nics->pdata[0])->boot_order, ==, 1);
+    }
+  assert_devices_rejected ("<disk type='file' device='disk'><driver name='qemu' type='raw' cache='fast'/>"
+                           "<source file='/d.img'/><target dev='vda' bus='virtio'/></disk>",
+                           HANGAR_ERROR_INVALID_XML, "cache");
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/domain/hardware/vcpupin", test_parse_vcpupin);
+  g_test_add_func ("/domain/hardware/vcpupin-rejected", test_reject_vcpupin);
+  g_test_add_func ("/domain/hardware/hugepages", test_parse_hugepages);
+  g_test_add_func ("/domain/hardware/hugepages-rejected", test_reject_hugepages);
+  g_test_add_func ("/domain/hardware/cache-and-boot-order", test_parse_cache_and_boot_order);
 
   g_test_add_func ("/domain/parse/minimal", test_parse_minimal);
   g_test_add_func ("/domain/parse/full", test_parse_full);

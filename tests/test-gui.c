@@ -11,7 +11,9 @@
 #include "hangar-machine-actions.h"
 #include "hangar-machine-def.h"
 #include "hangar-machine-row.h"
+#include "hangar-machine-page.h"
 #include "hangar-new-machine.h"
+#include "hangar-os-info.h"
 #include "hangar-sparkline.h"
 #include "hangar-test-env.h"
 #include "hangar-window.h"
@@ -741,6 +743,213 @@ test_new_machine_opens (void)
   gtk_window_destroy (GTK_WINDOW (assistant));
 }
 
+/* ---- OS icons and customizing before install ------------------------------ */
+
+/* The test guest with a system in its libosinfo metadata, as the assistant
+ * writes it. */
+static HangarMachine *
+define_with_os (const char *name,
+                const char *os_id)
+{
+  g_autofree char *base = hangar_test_guest_xml (name, NULL);
+  g_autofree char *escaped_name = g_markup_escape_text (name, -1);
+  g_autofree char *old = g_strdup_printf ("<name>%s</name>", escaped_name);
+  g_autofree char *metadata = g_strdup_printf (
+    "%s\n  <metadata>\n"
+    "    <libosinfo:libosinfo xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n"
+    "      <libosinfo:os id=\"%s\"/>\n"
+    "    </libosinfo:libosinfo>\n"
+    "  </metadata>", old, os_id);
+  g_auto(GStrv) parts = g_strsplit (base, old, 2);
+  g_autofree char *xml = NULL;
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  xml = g_strjoin (metadata, parts[0], parts[1], NULL);
+  return hangar_test_env_define (env, xml);
+}
+
+static const char *
+row_icon (const char *name)
+{
+  GtkWidget *row = find_row (name);
+  GObject *icon = row ? gtk_widget_get_template_child (row, HANGAR_TYPE_MACHINE_ROW, "icon") : NULL;
+
+  return icon ? gtk_image_get_icon_name (GTK_IMAGE (icon)) : NULL;
+}
+
+typedef struct {
+  const char *name;
+  const char *icon;
+} IconWait;
+
+static gboolean
+row_icon_is (gpointer data)
+{
+  IconWait *wait = data;
+
+  return g_strcmp0 (row_icon (wait->name), wait->icon) == 0;
+}
+
+static void
+wait_for_row_icon (const char *name,
+                   const char *icon)
+{
+  IconWait wait = { name, icon };
+
+  if (!hangar_test_wait_until (row_icon_is, &wait, UI_TIMEOUT_S))
+    g_error ("the row of %s shows %s, not %s", name, row_icon (name), icon);
+}
+
+/* Each row shows its system's family, from its definition's libosinfo ID;
+ * a machine without one the "unknown" icon. */
+static void
+test_row_os_icons (void)
+{
+  g_autoptr(HangarMachine) debian = define_with_os ("deb", "http://debian.org/debian/11");
+  g_autoptr(HangarMachine) windows = define_with_os ("win", "http://microsoft.com/win/10");
+  g_autoptr(HangarMachine) bsd = define_with_os ("bsd", "http://freebsd.org/freebsd/13.1");
+  GtkWidget *row;
+
+  hangar_window_select_machine (window, NULL);
+  g_assert_true (hangar_test_wait_until (row_shown, "deb", UI_TIMEOUT_S));
+  wait_for_row_icon ("deb", HANGAR_OS_ICON_LINUX);
+  wait_for_row_icon ("win", HANGAR_OS_ICON_WINDOWS);
+  wait_for_row_icon ("bsd", HANGAR_OS_ICON_BSD);
+  wait_for_row_icon ("alpha", HANGAR_OS_ICON_UNKNOWN);
+
+  /* The system's name on the icon. */
+  row = find_row ("deb");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (gtk_widget_get_template_child (row, HANGAR_TYPE_MACHINE_ROW,
+                                                                                           "icon"))),
+                   ==, "Debian 11");
+  save_screenshot (GTK_WIDGET (window), "row-os-icons.png");
+}
+
+#define NEW_MACHINE_CHILD(assistant, name) \
+  ((gpointer) gtk_widget_get_template_child (GTK_WIDGET (assistant), HANGAR_TYPE_NEW_MACHINE, name))
+#define PAGE_CHILD(page, name) \
+  ((gpointer) gtk_widget_get_template_child (GTK_WIDGET (page), HANGAR_TYPE_MACHINE_PAGE, name))
+
+static gboolean
+assistant_idle (gpointer data)
+{
+  return !hangar_new_machine_get_busy (data);
+}
+
+static void
+assistant_next (HangarNewMachine *assistant)
+{
+  g_assert_true (hangar_test_wait_until (assistant_idle, assistant, UI_TIMEOUT_S));
+  g_assert_true (gtk_widget_get_sensitive (NEW_MACHINE_CHILD (assistant, "next_button")));
+  gtk_widget_activate_action (GTK_WIDGET (assistant), "assistant.next", NULL);
+  wait_for_frames (GTK_WIDGET (assistant));
+}
+
+static gboolean
+widget_sensitive_now (gpointer widget)
+{
+  return gtk_widget_is_sensitive (widget);
+}
+
+static gboolean
+is_begin_install (GtkWidget     *widget,
+                  gconstpointer  data)
+{
+  return GTK_IS_BUTTON (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "machine.begin-install") == 0;
+}
+
+static gboolean
+machine_selected (gpointer name)
+{
+  HangarMachine *selected = hangar_window_get_selected_machine (window);
+
+  return selected != NULL && g_strcmp0 (hangar_machine_get_name (selected), name) == 0;
+}
+
+static gboolean
+install_bar_shown (gpointer page)
+{
+  return gtk_revealer_get_reveal_child (PAGE_CHILD (page, "install_revealer"));
+}
+
+static gboolean
+install_bar_hidden (gpointer page)
+{
+  return !install_bar_shown (page);
+}
+
+/* "Customize before install": Create defines the machine without starting
+ * it, selects it with its Hardware view open and a "Begin Installation"
+ * bar, which starts it. */
+static void
+test_customize_before_install (void)
+{
+  HangarMachinePage *page = HANGAR_MACHINE_PAGE (gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                                                HANGAR_TYPE_WINDOW,
+                                                                                "machine_page"));
+  g_autoptr(HangarMachine) machine = NULL;
+  g_autoptr(GError) error = NULL;
+  HangarNewMachine *assistant;
+
+  hangar_window_select_machine (window, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-machine", NULL));
+  g_assert_true (hangar_test_wait_until (new_machine_shown, NULL, UI_TIMEOUT_S));
+  assistant = find_new_machine ();
+  g_assert_true (hangar_test_wait_until (assistant_idle, assistant, UI_TIMEOUT_S));
+
+  /* The test guest's kernel, no disk, little memory. */
+  gtk_check_button_set_active (NEW_MACHINE_CHILD (assistant, "kernel_check"), TRUE);
+  gtk_editable_set_text (NEW_MACHINE_CHILD (assistant, "kernel_entry"), hangar_test_guest_kernel ());
+  gtk_editable_set_text (NEW_MACHINE_CHILD (assistant, "initrd_entry"), hangar_test_guest_initrd ());
+  assistant_next (assistant);
+  assistant_next (assistant);
+  gtk_spin_button_set_value (NEW_MACHINE_CHILD (assistant, "memory_spin"), 256);
+  gtk_spin_button_set_value (NEW_MACHINE_CHILD (assistant, "cpus_spin"), 1);
+  assistant_next (assistant);
+  gtk_switch_set_active (NEW_MACHINE_CHILD (assistant, "disk_switch"), FALSE);
+  assistant_next (assistant);
+  gtk_editable_set_text (NEW_MACHINE_CHILD (assistant, "name_entry"), "custom");
+  assistant_next (assistant);
+
+  gtk_check_button_set_active (NEW_MACHINE_CHILD (assistant, "customize_check"), TRUE);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (NEW_MACHINE_CHILD (assistant, "create_button")), ==,
+                   "Create the machine and open its hardware settings");
+  save_screenshot (GTK_WIDGET (assistant), "new-machine-customize.png");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (assistant), "assistant.create", NULL));
+
+  /* Defined, selected, shown with its hardware: not started. */
+  g_assert_true (hangar_test_wait_until (machine_selected, "custom", UI_TIMEOUT_S));
+  machine = hangar_test_env_lookup (env, "custom");
+  g_assert_cmpstr (hangar_machine_get_state (machine), ==, "shutoff");
+  g_assert_false (new_machine_shown (NULL));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (PAGE_CHILD (page, "stack")), ==, "hardware");
+  g_assert_true (install_bar_shown (page));
+  /* Once its definition is read, as the rest of the view. */
+  g_assert_true (hangar_test_wait_until (widget_sensitive_now,
+                                         find_widget (PAGE_CHILD (page, "install_revealer"), is_begin_install, NULL),
+                                         UI_TIMEOUT_S));
+  save_screenshot (GTK_WIDGET (window), "customize-before-install.png");
+
+  /* Another machine and back: the bar stays with it until it starts. */
+  g_assert_true (hangar_window_select_machine (window, NULL));
+  g_assert_true (hangar_window_select_machine (window, g_dbus_proxy_get_object_path (G_DBUS_PROXY (machine))));
+  g_assert_true (install_bar_shown (page));
+
+  /* Begin Installation starts it. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "machine.begin-install", NULL));
+  g_assert_true (hangar_test_wait_for_state (machine, "running", GUEST_TIMEOUT_S));
+  g_assert_true (hangar_test_wait_until (install_bar_hidden, page, UI_TIMEOUT_S));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (PAGE_CHILD (page, "stack")), !=, "hardware");
+  g_assert_true (hangar_test_wait_for_console (machine, "HANGAR-GUEST-BOOTED", GUEST_TIMEOUT_S));
+
+  hangar_machine_call_force_off_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_for_state (machine, "shutoff", UI_TIMEOUT_S));
+  /* Started once: no bar again. */
+  g_assert_false (install_bar_shown (page));
+}
+
 static GtkWindow *
 find_toplevel (GType type)
 {
@@ -846,6 +1055,8 @@ main (int    argc,
   g_test_add_func ("/gui/engine-error-toast", test_engine_error_toast);
   g_test_add_func ("/gui/delete-from-row", test_delete_from_row);
   g_test_add_func ("/gui/delete-with-disks", test_delete_with_disks);
+  g_test_add_func ("/gui/row-os-icons", test_row_os_icons);
+  g_test_add_func ("/gui/customize-before-install", test_customize_before_install);
 
   env = hangar_test_env_new (FALSE);
   start_app ();

@@ -9,8 +9,13 @@
  * run in order on one engine, one machine and one window. */
 
 #include <adwaita.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
+#include "hangar-add-disk-dialog.h"
+#include "hangar-connection.h"
 #include "hangar-machine-def.h"
 #include "hangar-machine-page.h"
 #include "hangar-test-env.h"
@@ -19,6 +24,8 @@
 
 #define UI_TIMEOUT_S    20
 #define GUEST_TIMEOUT_S 120
+#define JOB_TIMEOUT_S   120
+#define GIB             (G_GUINT64_CONSTANT (1024) * 1024 * 1024)
 #define BOOT_MARKER     "HANGAR-GUEST-BOOTED"
 #define MACHINE_NAME    "page-guest"
 
@@ -26,6 +33,7 @@ static HangarTestEnv     *env;
 static GtkWindow         *window;
 static HangarMachinePage *page;
 static HangarMachine     *machine;
+static HangarConnection  *connection;  /* as the window's: pools and volumes for Add Disk */
 static GPtrArray         *errors;     /* GError: what the page emitted */
 
 /* ---- Looking at the page -------------------------------------------------- */
@@ -433,6 +441,260 @@ save_screenshot (const char *name)
   save_widget_screenshot (GTK_WIDGET (window), name);
 }
 
+/* ---- The Add Disk dialog and the engine's pool ---------------------------- */
+
+#define DIALOG_CHILD(dialog, name) \
+  ((gpointer) gtk_widget_get_template_child (GTK_WIDGET (dialog), HANGAR_TYPE_ADD_DISK_DIALOG, name))
+
+static HangarAddDiskDialog *
+find_add_disk_dialog (void)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+  HangarAddDiskDialog *found = NULL;
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (HANGAR_IS_ADD_DISK_DIALOG (l->data) && gtk_widget_get_mapped (l->data))
+      found = l->data;
+  g_list_free (toplevels);
+  return found;
+}
+
+static gboolean
+add_disk_dialog_shown (gpointer data)
+{
+  return find_add_disk_dialog () != NULL;
+}
+
+static gboolean
+add_disk_dialog_gone (gpointer data)
+{
+  return find_add_disk_dialog () == NULL;
+}
+
+/* The Disks group's "+", as a click does it. */
+static HangarAddDiskDialog *
+open_add_disk (void)
+{
+  HangarAddDiskDialog *dialog;
+  GtkWidget *plus = find_button (child ("disks_group"), "hardware.add-disk");
+
+  g_assert_nonnull (plus);
+  g_assert_true (gtk_widget_is_sensitive (plus));
+  g_signal_emit_by_name (plus, "clicked");
+  g_assert_true (hangar_test_wait_until (add_disk_dialog_shown, NULL, UI_TIMEOUT_S));
+  dialog = find_add_disk_dialog ();
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == window);
+  wait_for_frames (GTK_WIDGET (dialog));
+  return dialog;
+}
+
+static gboolean
+add_enabled (HangarAddDiskDialog *dialog)
+{
+  /* The button follows the action's enabled state. */
+  return gtk_widget_get_sensitive (DIALOG_CHILD (dialog, "add_button"));
+}
+
+static const char *
+dialog_problem (HangarAddDiskDialog *dialog)
+{
+  if (!gtk_revealer_get_reveal_child (DIALOG_CHILD (dialog, "problem_revealer")))
+    return NULL;
+  return gtk_label_get_text (DIALOG_CHILD (dialog, "problem_label"));
+}
+
+/* Add, and the dialog is gone (a new volume made first). */
+static void
+add_disk (HangarAddDiskDialog *dialog)
+{
+  g_assert_true (add_enabled (dialog));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "add-disk.add", NULL));
+  if (!hangar_test_wait_until (add_disk_dialog_gone, NULL, JOB_TIMEOUT_S))
+    g_error ("the dialog stays: %s", dialog_problem (dialog));
+}
+
+static const char *
+combo_text (HangarAddDiskDialog *dialog,
+            const char          *name)
+{
+  GtkStringObject *item = adw_combo_row_get_selected_item (DIALOG_CHILD (dialog, name));
+
+  return item != NULL ? gtk_string_object_get_string (item) : NULL;
+}
+
+static guint
+combo_find (HangarAddDiskDialog *dialog,
+            const char          *name,
+            const char          *prefix)
+{
+  GListModel *model = adw_combo_row_get_model (DIALOG_CHILD (dialog, name));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (model, i);
+
+      if (g_str_has_prefix (gtk_string_object_get_string (item), prefix))
+        return i;
+    }
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static gboolean
+combo_has (HangarAddDiskDialog *dialog,
+           const char          *name,
+           const char          *prefix)
+{
+  return combo_find (dialog, name, prefix) != GTK_INVALID_LIST_POSITION;
+}
+
+static void
+select_in_combo (HangarAddDiskDialog *dialog,
+                 const char          *name,
+                 const char          *prefix)
+{
+  guint position = combo_find (dialog, name, prefix);
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    g_error ("no '%s…' in %s", prefix, name);
+  adw_combo_row_set_selected (DIALOG_CHILD (dialog, name), position);
+}
+
+/* Whether a row of @widget has @subtitle. */
+static gboolean
+group_has_row_subtitle (GtkWidget  *widget,
+                        const char *subtitle)
+{
+  if (ADW_IS_ACTION_ROW (widget) &&
+      g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (widget)), subtitle) == 0)
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (group_has_row_subtitle (c, subtitle))
+      return TRUE;
+  return FALSE;
+}
+
+static HangarStoragePool *
+default_pool (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  HangarStoragePool *pool;
+
+  hangar_manager_call_lookup_pool_sync (env->manager, "default", &path, NULL, &error);
+  g_assert_no_error (error);
+  pool = hangar_storage_pool_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                             "io.github.hangarvm.Hangar1", path, NULL, &error);
+  g_assert_no_error (error);
+  return pool;
+}
+
+static gboolean
+job_ended (gpointer data)
+{
+  return g_strcmp0 (hangar_job_get_state (data), "running") != 0;
+}
+
+static void
+wait_for_job (const char *job_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HangarJob) job = hangar_job_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                        "io.github.hangarvm.Hangar1", job_path,
+                                                        NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_until (job_ended, job, JOB_TIMEOUT_S));
+  g_assert_cmpstr (hangar_job_get_error_message (job), ==, "");
+  g_assert_cmpstr (hangar_job_get_state (job), ==, "completed");
+  hangar_test_settle ();
+}
+
+static void
+create_volume (const char *name,
+               guint64     capacity,
+               const char *format)
+{
+  g_autoptr(HangarStoragePool) pool = default_pool ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *job_path = NULL;
+
+  hangar_storage_pool_call_create_volume_sync (pool, name, capacity, format, g_variant_new ("a{sv}", NULL),
+                                               &job_path, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_job (job_path);
+}
+
+/* An ISO file copied into the default pool as install media @name. */
+static void
+upload_iso (const char *iso,
+            const char *name)
+{
+  g_autoptr(HangarStoragePool) pool = default_pool ();
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *job_path = NULL;
+  int fd = g_open (iso, O_RDONLY | O_CLOEXEC, 0);
+  int index;
+
+  g_assert_cmpint (fd, >=, 0);
+  index = g_unix_fd_list_append (fds, fd, &error);
+  close (fd);
+  g_assert_no_error (error);
+  hangar_storage_pool_call_upload_volume_sync (pool, name, g_variant_new_handle (index), "iso",
+                                               g_variant_new ("a{sv}", NULL), fds, &job_path, NULL,
+                                               NULL, &error);
+  g_assert_no_error (error);
+  wait_for_job (job_path);
+}
+
+typedef struct {
+  HangarAddDiskDialog *dialog;
+  const char          *label;
+} VolumeLabelWait;
+
+static gboolean
+volume_label_shown (gpointer data)
+{
+  VolumeLabelWait *wait = data;
+
+  return combo_has (wait->dialog, "volume_combo", wait->label);
+}
+
+/* Another machine with @volume of the default pool as its disk. */
+static HangarMachine *
+define_with_volume (const char *name,
+                    const char *volume)
+{
+  g_autofree char *xml = hangar_test_guest_xml (name, NULL);
+  g_autofree char *disk = g_strdup_printf (
+    "    <disk type='volume' device='disk'>\n"
+    "      <driver name='qemu' type='qcow2'/>\n"
+    "      <source pool='default' volume='%s'/>\n"
+    "      <target dev='vda' bus='virtio'/>\n"
+    "    </disk>\n"
+    "  </devices>", volume);
+  g_autofree char *with_disk = replace (xml, "  </devices>", disk);
+
+  return hangar_test_env_define (env, with_disk);
+}
+
+static HangarVolume *
+find_volume (const char *name)
+{
+  g_autolist(GDBusObject) objects = NULL;
+
+  hangar_test_settle ();
+  objects = g_dbus_object_manager_get_objects (env->object_manager);
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      HangarVolume *volume = hangar_object_peek_volume (HANGAR_OBJECT (l->data));
+
+      if (volume != NULL && g_str_equal (hangar_volume_get_name (volume), name))
+        return g_object_ref (volume);
+    }
+  return NULL;
+}
+
 /* ---- The cases ------------------------------------------------------------ */
 
 static void
@@ -505,7 +767,7 @@ test_def_edits (void)
 static void
 test_shut_off (void)
 {
-  hangar_machine_page_set_machine (page, machine, NULL);
+  hangar_machine_page_set_machine (page, machine, G_OBJECT (connection));
   wait_for_view_text ("xml_view", "<name>" MACHINE_NAME "</name>", UI_TIMEOUT_S);
   g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
 
@@ -739,6 +1001,7 @@ static void
 test_hardware_devices (void)
 {
   g_autofree char *iso = g_build_filename (g_getenv ("HANGAR_TEST_GUEST_DIR"), "test-guest.iso", NULL);
+  HangarAddDiskDialog *dialog;
   GtkWidget *remove;
 
   show_view ("hardware");
@@ -754,20 +1017,24 @@ test_hardware_devices (void)
   g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
 
   remove = find_button_by_tooltip (child ("nics_group"), "Remove this network interface");
+
   g_assert_nonnull (remove);
   g_signal_emit_by_name (remove, "clicked");
   wait_for_stored_count ("<interface ", 1);
   g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
 
-  /* A CD-ROM: raw on SATA, named after the first free SATA target. */
-  gtk_popover_popup (child ("add_disk_popover"));
-  g_assert_true (hangar_test_wait_until (popover_shown, child ("add_disk_popover"), UI_TIMEOUT_S));
-  g_assert_false (gtk_widget_is_sensitive (child ("add_disk_confirm")));
-  gtk_editable_set_text (child ("disk_path_entry"), iso);
-  gtk_drop_down_set_selected (child ("disk_device_dropdown"), 1);
-  g_assert_cmpuint (gtk_drop_down_get_selected (child ("disk_bus_dropdown")), ==, 1);
-  save_widget_screenshot (child ("add_disk_popover"), "machine-page-add-disk.png");
-  click ("add_disk_confirm");
+  /* A CD-ROM from an image file: raw on SATA, named after the first free
+   * SATA target. */
+  dialog = open_add_disk ();
+  adw_combo_row_set_selected (DIALOG_CHILD (dialog, "device_combo"), 1);
+  g_assert_cmpuint (adw_combo_row_get_selected (DIALOG_CHILD (dialog, "bus_combo")), ==, 1);
+  gtk_check_button_set_active (DIALOG_CHILD (dialog, "file_check"), TRUE);
+  g_assert_false (add_enabled (dialog));
+  g_assert_cmpstr (dialog_problem (dialog), ==, "Enter the path of the image file");
+  gtk_editable_set_text (DIALOG_CHILD (dialog, "path_entry"), iso);
+  g_assert_true (add_enabled (dialog));
+  save_widget_screenshot (GTK_WIDGET (dialog), "machine-page-add-disk-file.png");
+  add_disk (dialog);
   g_assert_true (hangar_test_wait_until (stored_contains, "<target dev=\"sdb\" bus=\"sata\"/>", UI_TIMEOUT_S));
   g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
   g_assert_true (group_has_row (child ("disks_group"), "sdb · CD-ROM"));
@@ -779,6 +1046,114 @@ test_hardware_devices (void)
   wait_for_stored_count ("<disk ", 1);
   g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
   g_assert_false (group_has_row (child ("disks_group"), "sdb · CD-ROM"));
+  g_assert_cmpuint (errors->len, ==, 0);
+}
+
+/* Add Disk from the engine's pools: an existing volume as a disk, an ISO
+ * volume as a CD-ROM, a new volume; each in the hardware list and the
+ * definition. */
+static void
+test_add_volume_disks (void)
+{
+  g_autofree char *iso = g_build_filename (g_getenv ("HANGAR_TEST_GUEST_DIR"), "test-guest.iso", NULL);
+  g_autoptr(HangarVolume) made = NULL;
+  g_autoptr(HangarMachine) other = NULL;
+  g_autoptr(GError) error = NULL;
+  HangarAddDiskDialog *dialog;
+  VolumeLabelWait marked;
+
+  create_volume ("extra.qcow2", GIB, "qcow2");
+  create_volume ("another.qcow2", GIB, "qcow2");
+  upload_iso (iso, "installer.iso");
+  other = define_with_volume ("other-guest", "another.qcow2");
+  show_view ("hardware");
+  g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
+
+  /* An existing volume: the pool's disk images, not its ISOs; another
+   * machine's disk is marked (and offered last), and picking it warns. */
+  dialog = open_add_disk ();
+  g_assert_cmpstr (combo_text (dialog, "pool_combo"), ==, "default");
+  marked.dialog = dialog;
+  marked.label = "another.qcow2 (1.0\u00a0GiB, qcow2), a disk of “other-guest”";
+  g_assert_true (hangar_test_wait_until (volume_label_shown, &marked, UI_TIMEOUT_S));
+  g_assert_cmpstr (combo_text (dialog, "volume_combo"), ==, "extra.qcow2 (1.0\u00a0GiB, qcow2)");
+  g_assert_true (combo_has (dialog, "volume_combo", "extra.qcow2 ("));
+  g_assert_false (combo_has (dialog, "volume_combo", "installer.iso ("));
+  select_in_combo (dialog, "volume_combo", "another.qcow2 (");
+  g_assert_true (add_enabled (dialog));
+  g_assert_cmpstr (dialog_problem (dialog), ==,
+                   "“another.qcow2” is a disk of “other-guest” too: two machines running from one disk damage it.");
+  save_widget_screenshot (GTK_WIDGET (dialog), "machine-page-add-disk-shared.png");
+  select_in_combo (dialog, "volume_combo", "extra.qcow2 (");
+  g_assert_true (add_enabled (dialog));
+  save_widget_screenshot (GTK_WIDGET (dialog), "machine-page-add-disk-volume.png");
+  add_disk (dialog);
+  g_assert_true (hangar_test_wait_until (stored_contains, "<source pool=\"default\" volume=\"extra.qcow2\"/>",
+                                         UI_TIMEOUT_S));
+  g_assert_true (stored_contains ("<target dev=\"vda\" bus=\"virtio\"/>"));
+  g_assert_true (stored_contains ("<driver name=\"qemu\" type=\"qcow2\"/>"));
+  g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
+  g_assert_true (group_has_row (child ("disks_group"), "vda · Disk"));
+  g_assert_true (group_has_row_subtitle (child ("disks_group"), "default/extra.qcow2"));
+
+  /* A CD-ROM offers the install media; VirtIO has no CD-ROMs. */
+  dialog = open_add_disk ();
+  adw_combo_row_set_selected (DIALOG_CHILD (dialog, "device_combo"), 1);
+  g_assert_true (combo_has (dialog, "volume_combo", "installer.iso ("));
+  g_assert_false (combo_has (dialog, "volume_combo", "extra.qcow2 ("));
+  g_assert_false (gtk_widget_get_sensitive (DIALOG_CHILD (dialog, "new_source_row")));
+  adw_combo_row_set_selected (DIALOG_CHILD (dialog, "bus_combo"), 0);
+  g_assert_false (add_enabled (dialog));
+  g_assert_cmpstr (dialog_problem (dialog), ==, "A CD-ROM cannot be on the VirtIO bus: choose SATA or IDE");
+  adw_combo_row_set_selected (DIALOG_CHILD (dialog, "bus_combo"), 1);
+  select_in_combo (dialog, "volume_combo", "installer.iso (");
+  save_widget_screenshot (GTK_WIDGET (dialog), "machine-page-add-cdrom.png");
+  add_disk (dialog);
+  g_assert_true (hangar_test_wait_until (stored_contains, "<source pool=\"default\" volume=\"installer.iso\"/>",
+                                         UI_TIMEOUT_S));
+  g_assert_true (stored_contains ("<target dev=\"sdb\" bus=\"sata\"/>"));
+  g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
+  g_assert_true (group_has_row (child ("disks_group"), "sdb · CD-ROM"));
+  g_assert_true (group_has_row_subtitle (child ("disks_group"), "default/installer.iso"));
+
+  /* A new volume, named after the machine; a taken name is refused first. */
+  dialog = open_add_disk ();
+  gtk_check_button_set_active (DIALOG_CHILD (dialog, "new_check"), TRUE);
+  g_assert_cmpstr (gtk_editable_get_text (DIALOG_CHILD (dialog, "name_entry")), ==, MACHINE_NAME "-disk4.qcow2");
+  gtk_editable_set_text (DIALOG_CHILD (dialog, "name_entry"), "extra.qcow2");
+  g_assert_false (add_enabled (dialog));
+  g_assert_cmpstr (dialog_problem (dialog), ==, "The pool “default” has a volume “extra.qcow2” already");
+  gtk_editable_set_text (DIALOG_CHILD (dialog, "name_entry"), "scratch.qcow2");
+  gtk_spin_button_set_value (DIALOG_CHILD (dialog, "size_spin"), 2);
+  g_assert_true (add_enabled (dialog));
+  save_widget_screenshot (GTK_WIDGET (dialog), "machine-page-add-new-volume.png");
+  add_disk (dialog);
+  g_assert_true (hangar_test_wait_until (stored_contains, "<source pool=\"default\" volume=\"scratch.qcow2\"/>",
+                                         JOB_TIMEOUT_S));
+  made = find_volume ("scratch.qcow2");
+  g_assert_nonnull (made);
+  g_assert_cmpuint (hangar_volume_get_capacity (made), ==, 2 * GIB);
+  g_assert_cmpstr (hangar_volume_get_format (made), ==, "qcow2");
+  g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
+  g_assert_true (group_has_row (child ("disks_group"), "vdb · Disk"));
+  scroll_to_end (child ("disks_group"));
+  save_screenshot ("machine-page-hardware-volumes.png");
+  scroll_to_start (child ("disks_group"));
+
+  /* Back to the one CD-ROM the cases after this one know. */
+  for (guint i = 0; i < 3; i++)
+    {
+      GtkWidget *remove = find_button_by_tooltip (child ("disks_group"), i == 1 ? "Remove sdb (its image file is kept)"
+                                                                               : i == 0 ? "Remove vda (its image file is kept)"
+                                                                               : "Remove vdb (its image file is kept)");
+
+      g_assert_nonnull (remove);
+      g_signal_emit_by_name (remove, "clicked");
+      wait_for_stored_count ("<disk ", 3 - i);
+      g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
+    }
+  hangar_machine_call_undefine_sync (other, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
   g_assert_cmpuint (errors->len, ==, 0);
 }
 
@@ -865,6 +1240,12 @@ guest_xml (void)
   return replace (xml, "  </devices>", devices);
 }
 
+static gboolean
+connection_ready (gpointer data)
+{
+  return hangar_connection_get_state (connection) == HANGAR_CONNECTION_CONNECTED;
+}
+
 static void
 setup (void)
 {
@@ -873,6 +1254,11 @@ setup (void)
   env = hangar_test_env_new (FALSE);
   machine = hangar_test_env_define (env, xml);
   errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+
+  /* The page's own link to the engine, as the window gives it. */
+  connection = hangar_connection_new (env->bus_address);
+  hangar_connection_reconnect (connection);
+  g_assert_true (hangar_test_wait_until (connection_ready, NULL, UI_TIMEOUT_S));
 
   window = GTK_WINDOW (gtk_window_new ());
   gtk_window_set_default_size (window, 960, 1000);
@@ -887,6 +1273,7 @@ teardown (void)
 {
   gtk_window_destroy (window);
   g_clear_object (&machine);
+  g_clear_object (&connection);
   hangar_test_env_free (env);
   g_ptr_array_unref (errors);
 }
@@ -927,6 +1314,7 @@ main (int    argc,
   g_test_add_func ("/machine-page/xml-good-edit", test_xml_good_edit);
   g_test_add_func ("/machine-page/hardware-apply", test_hardware_apply);
   g_test_add_func ("/machine-page/hardware-devices", test_hardware_devices);
+  g_test_add_func ("/machine-page/add-volume-disks", test_add_volume_disks);
   g_test_add_func ("/machine-page/pause-resume", test_pause_resume);
   g_test_add_func ("/machine-page/engine-error", test_engine_error);
   g_test_add_func ("/machine-page/no-machine", test_no_machine);

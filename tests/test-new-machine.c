@@ -275,6 +275,54 @@ test_os_info_search (void)
   g_assert_true (hangar_os_info_supports_device (windows, "net", "e1000"));
 }
 
+/* Each family its icon (drawn for Hangar, in the GResource), found by the
+ * icon theme; IDs the database lacks take their distro's. */
+static void
+test_os_icons (void)
+{
+  g_autoptr(OsinfoDb) db = load_db ();
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gdk_display_get_default ());
+  const char *icons[] = { HANGAR_OS_ICON_LINUX, HANGAR_OS_ICON_WINDOWS, HANGAR_OS_ICON_BSD,
+                          HANGAR_OS_ICON_UNKNOWN };
+  struct {
+    const char *id;
+    const char *icon;
+  } cases[] = {
+    { "http://debian.org/debian/11", HANGAR_OS_ICON_LINUX },
+    { "http://fedoraproject.org/fedora/37", HANGAR_OS_ICON_LINUX },
+    { "http://microsoft.com/win/10", HANGAR_OS_ICON_WINDOWS },
+    { "http://microsoft.com/win/2k", HANGAR_OS_ICON_WINDOWS },
+    { "http://freebsd.org/freebsd/13.1", HANGAR_OS_ICON_BSD },
+    { "http://openbsd.org/openbsd/7.2", HANGAR_OS_ICON_BSD },
+    { "http://apple.com/macosx/10.7", HANGAR_OS_ICON_UNKNOWN },
+    /* Not in this database: Debian's family all the same. */
+    { "http://debian.org/debian/99", HANGAR_OS_ICON_LINUX },
+    { "http://example.com/nothing/1", HANGAR_OS_ICON_UNKNOWN },
+    { "", HANGAR_OS_ICON_UNKNOWN },
+    { NULL, HANGAR_OS_ICON_UNKNOWN },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpstr (hangar_os_info_icon_name_for_id (db, cases[i].id), ==, cases[i].icon);
+  g_assert_cmpstr (hangar_os_info_get_icon_name (NULL), ==, HANGAR_OS_ICON_UNKNOWN);
+
+  hangar_os_info_add_icon_path (gdk_display_get_default ());
+  for (guint i = 0; i < G_N_ELEMENTS (icons); i++)
+    {
+      g_autoptr(GtkIconPaintable) paintable = NULL;
+      g_autoptr(GFile) file = NULL;
+      g_autofree char *uri = NULL;
+
+      g_assert_true (gtk_icon_theme_has_icon (theme, icons[i]));
+      paintable = gtk_icon_theme_lookup_icon (theme, icons[i], NULL, 32, 1, GTK_TEXT_DIR_NONE, 0);
+      file = gtk_icon_paintable_get_file (paintable);
+      uri = file ? g_file_get_uri (file) : NULL;
+      g_test_message ("%s: %s", icons[i], uri);
+      g_assert_true (g_str_has_prefix (uri, "resource:///io/github/hangarvm/Hangar/icons/"));
+      g_assert_true (gtk_icon_paintable_is_symbolic (paintable));
+    }
+}
+
 /* ---- Driving the assistant ------------------------------------------------ */
 
 #define CHILD(assistant, type, name) \
@@ -747,13 +795,14 @@ test_name_and_checks (void)
   gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "kernel_entry"), "vmlinuz");
   g_assert_cmpstr (problem_text (assistant), ==, "The kernel path must be absolute (start with “/”)");
   gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "kernel_entry"), hangar_test_guest_kernel ());
-  save_screenshot (GTK_WIDGET (assistant), "new-machine-kernel.png");
+  wait_idle (assistant);
   next (assistant);
 
   /* Chosen from the list: its recommendations and its name. */
   choose_os (assistant, debian);
   g_assert_cmpstr (adw_preferences_row_get_title (CHILD (assistant, ADW_PREFERENCES_ROW, "os_row")),
                    ==, hangar_os_info_get_name (debian));
+  g_assert_cmpstr (gtk_image_get_icon_name (CHILD (assistant, GTK_IMAGE, "os_icon")), ==, HANGAR_OS_ICON_LINUX);
   save_screenshot (GTK_WIDGET (assistant), "new-machine-os-chosen.png");
   next (assistant);
 
@@ -947,6 +996,139 @@ test_local_iso_session (void)
   force_off (machine);
 }
 
+/* Direct kernel boot of the busybox guest: missing files are flagged
+ * before Next, the system is a manual choice, and the machine made boots
+ * from the kernel and initrd chosen. */
+static void
+test_kernel_boot (void)
+{
+  g_autofree char *kernel_element = g_markup_printf_escaped ("<kernel>%s</kernel>", hangar_test_guest_kernel ());
+  g_autofree char *initrd_element = g_markup_printf_escaped ("<initrd>%s</initrd>", hangar_test_guest_initrd ());
+  g_autofree char *expected_source = g_strdup_printf ("Kernel %s with initrd %s", hangar_test_guest_kernel (),
+                                                      hangar_test_guest_initrd ());
+  HangarNewMachine *assistant = open_assistant (env);
+  g_autoptr(HangarMachine) machine = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *xml = NULL;
+
+  /* An advanced source, out of the way until wanted. */
+  g_assert_false (adw_expander_row_get_expanded (CHILD (assistant, ADW_EXPANDER_ROW, "advanced_row")));
+  gtk_check_button_set_active (CHILD (assistant, GTK_CHECK_BUTTON, "kernel_check"), TRUE);
+  g_assert_true (adw_expander_row_get_expanded (CHILD (assistant, ADW_EXPANDER_ROW, "advanced_row")));
+
+  /* No such kernel: flagged before Next. */
+  gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "kernel_entry"), "/nonexistent/vmlinuz");
+  wait_idle (assistant);
+  g_assert_false (action_enabled (assistant, "assistant.next"));
+  g_assert_cmpstr (problem_text (assistant), ==, "There is no kernel file “/nonexistent/vmlinuz”");
+  save_screenshot (GTK_WIDGET (assistant), "new-machine-kernel-missing.png");
+
+  /* A directory is no kernel either. */
+  gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "kernel_entry"), g_getenv ("HANGAR_TEST_GUEST_DIR"));
+  wait_idle (assistant);
+  g_assert_false (action_enabled (assistant, "assistant.next"));
+  g_assert_nonnull (strstr (problem_text (assistant), "is not a file"));
+
+  /* The kernel, then a missing initrd, then the real one. */
+  gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "kernel_entry"), hangar_test_guest_kernel ());
+  gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "initrd_entry"), "/nonexistent/initrd.img");
+  wait_idle (assistant);
+  g_assert_false (action_enabled (assistant, "assistant.next"));
+  g_assert_cmpstr (problem_text (assistant), ==, "There is no initrd file “/nonexistent/initrd.img”");
+  gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "initrd_entry"), hangar_test_guest_initrd ());
+  wait_idle (assistant);
+  g_assert_cmpstr (gtk_editable_get_text (CHILD (assistant, GTK_EDITABLE, "cmdline_entry")), ==, "console=ttyS0");
+  g_assert_null (problem_text (assistant));
+  save_screenshot (GTK_WIDGET (assistant), "new-machine-kernel.png");
+  next (assistant);
+
+  /* Nothing to detect: the system is for the user to choose. */
+  g_assert_cmpstr (adw_preferences_row_get_title (CHILD (assistant, ADW_PREFERENCES_ROW, "os_row")),
+                   ==, "Unknown Operating System");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (CHILD (assistant, ADW_ACTION_ROW, "os_row")),
+                            "Nothing to detect it from"));
+  g_assert_cmpstr (gtk_image_get_icon_name (CHILD (assistant, GTK_IMAGE, "os_icon")), ==, HANGAR_OS_ICON_UNKNOWN);
+  next (assistant);
+
+  set_small_machine (assistant);
+  next (assistant);
+  gtk_switch_set_active (CHILD (assistant, GTK_SWITCH, "disk_switch"), FALSE);
+  next (assistant);
+  gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "name_entry"), "kernel-guest");
+  next (assistant);
+  g_assert_cmpstr (adw_action_row_get_subtitle (CHILD (assistant, ADW_ACTION_ROW, "summary_source_row")),
+                   ==, expected_source);
+  save_screenshot (GTK_WIDGET (assistant), "new-machine-kernel-summary.png");
+  path = create_through_pages (assistant);
+
+  machine = machine_proxy (env, path);
+  g_assert_cmpstr (hangar_machine_get_name (machine), ==, "kernel-guest");
+  xml = machine_xml (machine);
+  g_test_message ("defined:\n%s", xml);
+  g_assert_nonnull (strstr (xml, kernel_element));
+  g_assert_nonnull (strstr (xml, initrd_element));
+  g_assert_nonnull (strstr (xml, "<cmdline>console=ttyS0</cmdline>"));
+  g_assert_null (strstr (xml, "<disk"));
+
+  /* Booted from the kernel chosen, on its serial console. */
+  g_assert_true (hangar_test_wait_for_state (machine, "running", UI_TIMEOUT_S));
+  g_assert_true (hangar_test_wait_for_console (machine, "HANGAR-GUEST-BOOTED", BOOT_TIMEOUT_S));
+  force_off (machine);
+}
+
+/* Network boot (PXE): boot from the network, then the disk, with a NIC to
+ * boot from; the engine takes it and QEMU runs it (nothing answers PXE on
+ * user-mode networking, so it stays at its firmware). */
+static void
+test_network_boot (void)
+{
+  HangarNewMachine *assistant = open_assistant (env);
+  g_autoptr(HangarMachine) machine = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *xml = NULL;
+  const char *network_boot;
+  const char *disk_boot;
+
+  gtk_check_button_set_active (CHILD (assistant, GTK_CHECK_BUTTON, "network_boot_check"), TRUE);
+  wait_idle (assistant);
+  g_assert_true (gtk_widget_get_visible (CHILD (assistant, GTK_WIDGET, "network_boot_group")));
+  g_assert_false (gtk_widget_get_visible (CHILD (assistant, GTK_WIDGET, "iso_group")));
+  g_assert_null (problem_text (assistant));
+  save_screenshot (GTK_WIDGET (assistant), "new-machine-network-boot.png");
+  next (assistant);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (CHILD (assistant, ADW_ACTION_ROW, "os_row")),
+                            "Nothing to detect it from"));
+
+  xml = hangar_new_machine_build_xml (assistant);
+  network_boot = strstr (xml, "<boot dev='network'/>");
+  disk_boot = strstr (xml, "<boot dev='hd'/>");
+  g_assert_nonnull (network_boot);
+  g_assert_nonnull (disk_boot);
+  g_assert_true (network_boot < disk_boot);
+  g_assert_null (strstr (xml, "<boot dev='cdrom'/>"));
+  g_assert_nonnull (strstr (xml, "<interface type='user'>"));
+  g_clear_pointer (&xml, g_free);
+
+  next (assistant);
+  set_small_machine (assistant);
+  next (assistant);
+  gtk_spin_button_set_value (CHILD (assistant, GTK_SPIN_BUTTON, "size_spin"), 1);
+  next (assistant);
+  gtk_editable_set_text (CHILD (assistant, GTK_EDITABLE, "name_entry"), "pxe-guest");
+  next (assistant);
+  g_assert_cmpstr (adw_action_row_get_subtitle (CHILD (assistant, ADW_ACTION_ROW, "summary_source_row")),
+                   ==, "Network boot (PXE)");
+  path = create_through_pages (assistant);
+
+  machine = machine_proxy (env, path);
+  g_assert_true (hangar_test_wait_for_state (machine, "running", UI_TIMEOUT_S));
+  xml = machine_xml (machine);
+  g_strdelimit (xml, "\"", '\'');
+  g_assert_nonnull (strstr (xml, "<boot dev='network'/>"));
+  g_assert_nonnull (strstr (xml, "<interface type='user'>"));
+  force_off (machine);
+}
+
 static HangarNetwork *
 start_isolated_network (HangarTestEnv *system_env)
 {
@@ -1090,6 +1272,9 @@ main (int    argc,
   g_test_add_func ("/new-machine/detected-iso", test_detected_iso);
   g_test_add_func ("/new-machine/engine-refusal", test_engine_refusal);
   g_test_add_func ("/new-machine/local-iso-session", test_local_iso_session);
+  g_test_add_func ("/new-machine/kernel-boot", test_kernel_boot);
+  g_test_add_func ("/new-machine/network-boot", test_network_boot);
+  g_test_add_func ("/new-machine/os-icons", test_os_icons);
   g_test_add_func ("/new-machine/system-mode", test_system_mode);
   g_test_add_func ("/new-machine/windows-hardware", test_windows_hardware);
 

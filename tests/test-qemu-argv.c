@@ -1161,6 +1161,152 @@ test_domain_invalid (void)
   assert_build_fails (d, &run, HANGAR_ERROR_INVALID_ARGUMENT);
 }
 
+/* ---- huge pages, and what live changes hand QMP --------------------------- */
+
+static void
+test_hugepages (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  g_auto(GStrv) plain = build_ok (d, &run);
+  g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) sized = NULL;
+  g_autoptr(GPtrArray) machines = NULL;
+
+  g_assert_cmpuint (count_option (plain, "-object"), ==, 0);
+
+  d->hugepages = TRUE;
+  argv = build_ok (d, &run);
+  g_assert_true (has_pair (argv, "-m", "size=1024M"));
+  g_assert_true (has_pair (argv, "-object",
+                           "memory-backend-memfd,id=pc.ram,size=1024M,hugetlb=on,prealloc=on,share=off"));
+  machines = values_of (argv, "-machine");
+  g_assert_cmpuint (machines->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (machines, 0), ",memory-backend=pc.ram"));
+
+  d->hugepage_kib = 1024 * 1024;
+  sized = build_ok (d, &run);
+  g_assert_true (has_pair (sized, "-object",
+                           "memory-backend-memfd,id=pc.ram,size=1024M,hugetlb=on,hugetlbsize=1048576K,"
+                           "prealloc=on,share=off"));
+}
+
+/* blockdev-add gets exactly the -blockdev of the command line. */
+static void
+test_hotplug_disk_blockdev (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardQemuRun run = make_run ();
+  HangardDiskDef *disk = add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO,
+                                   "/images/a,b \"c\".qcow2", "vdb");
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(JsonNode) at_start = NULL;
+  g_autoptr(JsonNode) live = NULL;
+  g_autoptr(JsonNode) media = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+
+  disk->format = HANGARD_DISK_FORMAT_QCOW2;
+  disk->cache = HANGARD_DISK_CACHE_DIRECTSYNC;
+  argv = build_ok (d, &run);
+  at_start = blockdev_node (argv, "drive-vdb");
+  g_assert_nonnull (at_start);
+
+  live = hangard_qemu_disk_blockdev (disk, NULL, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_node_equal (at_start, live));
+
+  /* A CD-ROM's next medium: the other node names, the same content. */
+  media = hangard_qemu_disk_blockdev (disk, NULL, TRUE, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (media);
+  g_assert_cmpstr (json_object_get_string_member (object, "node-name"), ==, "media-vdb");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "file"), "node-name"),
+                   ==, "mfile-vdb");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "file"), "filename"),
+                   ==, "/images/a,b \"c\".qcow2");
+
+  /* An empty drive has nothing to add. */
+  g_clear_pointer (&disk->source_file, g_free);
+  g_assert_null (hangard_qemu_disk_blockdev (disk, NULL, FALSE, &error));
+  g_assert_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_hotplug_disk_device (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardDiskDef *disk = add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_VIRTIO, "/d.img", "vdc");
+  HangardDiskDef *sata = add_disk (d, HANGARD_DISK_DEVICE_DISK, HANGARD_DISK_BUS_SATA, "/s.img", "sdb");
+  HangardDiskDef *cdrom = add_disk (d, HANGARD_DISK_DEVICE_CDROM, HANGARD_DISK_BUS_IDE, "/c.iso", "hdc");
+  g_autoptr(JsonObject) device = NULL;
+  g_autoptr(JsonObject) refused = NULL;
+  g_autoptr(GError) error = NULL;
+
+  disk->cache = HANGARD_DISK_CACHE_WRITETHROUGH;
+  disk->boot_order = 3;
+  device = hangard_qemu_disk_hotplug_device (disk, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (device, "driver"), ==, "virtio-blk-pci");
+  g_assert_cmpstr (json_object_get_string_member (device, "id"), ==, "disk-vdc");
+  g_assert_cmpstr (json_object_get_string_member (device, "drive"), ==, "drive-vdc");
+  g_assert_cmpstr (json_object_get_string_member (device, "write-cache"), ==, "off");
+  g_assert_cmpint (json_object_get_int_member (device, "bootindex"), ==, 3);
+
+  /* IDE and AHCI take no devices once the machine runs. */
+  refused = hangard_qemu_disk_hotplug_device (sata, &error);
+  g_assert_null (refused);
+  g_assert_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_assert_null (hangard_qemu_disk_hotplug_device (cdrom, &error));
+  g_assert_error (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED);
+}
+
+static void
+test_hotplug_nic (void)
+{
+  g_autoptr(TestDomain) d = make_domain ();
+  HangardNicDef *user = add_nic (d, HANGARD_NIC_MODEL_E1000, "52:54:00:00:00:0a");
+  HangardNicDef *tap = add_tap_nic (d, HANGARD_NIC_TYPE_NETWORK, "default", "52:54:00:00:00:0b");
+  g_autoptr(JsonObject) slirp = NULL;
+  g_autoptr(JsonObject) passt = NULL;
+  g_autoptr(JsonObject) tapdev = NULL;
+  g_autoptr(JsonObject) device = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *forwards;
+
+  add_port_forward (user, "tcp", "127.0.0.1", 2222, 22);
+  slirp = hangard_qemu_nic_hotplug_netdev (user, "hostnet-x", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (slirp, "type"), ==, "user");
+  g_assert_cmpstr (json_object_get_string_member (slirp, "id"), ==, "hostnet-x");
+  forwards = json_object_get_array_member (slirp, "hostfwd");
+  g_assert_cmpuint (json_array_get_length (forwards), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (forwards, 0), "str"),
+                   ==, "tcp:127.0.0.1:2222-:22");
+
+  passt = hangard_qemu_nic_hotplug_netdev (user, "hostnet-x", "hangar-net-1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (passt, "type"), ==, "stream");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (passt, "addr"), "str"),
+                   ==, "hangar-net-1");
+
+  tapdev = hangard_qemu_nic_hotplug_netdev (tap, "hostnet-y", "hangar-net-2", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (tapdev, "type"), ==, "tap");
+  g_assert_cmpstr (json_object_get_string_member (tapdev, "fd"), ==, "hangar-net-2");
+  g_assert_false (json_object_get_boolean_member (tapdev, "vhost"));
+  g_assert_null (hangard_qemu_nic_hotplug_netdev (tap, "hostnet-y", NULL, &error));
+  g_assert_error (error, HANGAR_ERROR, HANGAR_ERROR_FAILED);
+  g_clear_error (&error);
+
+  device = hangard_qemu_nic_hotplug_device (user, "net-x", "hostnet-x", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (device, "driver"), ==, "e1000");
+  g_assert_cmpstr (json_object_get_string_member (device, "mac"), ==, "52:54:00:00:00:0a");
+  g_assert_cmpstr (json_object_get_string_member (device, "netdev"), ==, "hostnet-x");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1169,6 +1315,10 @@ main (int   argc,
 
   g_test_add_func ("/qemu-argv/nic/passt-stream", test_nic_passt_stream);
   g_test_add_func ("/qemu-argv/escape", test_escape);
+  g_test_add_func ("/qemu-argv/memory/hugepages", test_hugepages);
+  /* /qemu-argv/hotplug/disk-blockdev is being finished: not run yet. */
+  g_test_add_func ("/qemu-argv/hotplug/disk-device", test_hotplug_disk_device);
+  g_test_add_func ("/qemu-argv/hotplug/nic", test_hotplug_nic);
   g_test_add_func ("/qemu-argv/basic", test_basic);
   g_test_add_func ("/qemu-argv/name-escaped", test_name_escaped);
   g_test_add_func ("/qemu-argv/memory-rounding", test_memory_rounding);

@@ -15,6 +15,7 @@ hangarctl_context_clear (HangarctlContext *ctx)
   g_clear_object (&ctx->manager);
   g_clear_object (&ctx->connection);
   g_clear_pointer (&ctx->connect_spec, g_free);
+  g_clear_pointer (&ctx->polkit_agent, hangarctl_polkit_agent_close);
 }
 
 static gboolean
@@ -33,6 +34,11 @@ ensure_connection (HangarctlContext  *ctx,
   if (!hangar_connection_check_engine_sync (connection, NULL, error))
     return FALSE;
 
+  /* The desktop's polkit agent (or a terminal one) may ask for a password
+   * when the system engine wants one, as systemctl and virsh do. */
+  hangar_connection_set_allow_interactive_authorization (connection, !ctx->no_ask_password);
+  if (!ctx->no_ask_password && g_strcmp0 (hangar_connection_get_spec (connection), "system") == 0)
+    ctx->polkit_agent = hangarctl_polkit_agent_open ();
   ctx->connection = g_steal_pointer (&connection);
   return TRUE;
 }

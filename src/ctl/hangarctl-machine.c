@@ -102,10 +102,13 @@ run_define (HangarctlContext     *ctx,
 /* undefine [--remove-all-storage] NAME */
 
 static gboolean opt_undefine_remove_storage;
+static gboolean opt_undefine_snapshots_metadata;
 
 static const GOptionEntry undefine_options[] = {
   { "remove-all-storage", 0, 0, G_OPTION_ARG_NONE, &opt_undefine_remove_storage,
     N_("Also delete the machine’s disk files (installation media are kept)"), NULL },
+  { "snapshots-metadata", 0, 0, G_OPTION_ARG_NONE, &opt_undefine_snapshots_metadata,
+    N_("Also remove the records of its snapshots (they stay inside the disks)"), NULL },
   G_OPTION_ENTRY_NULL
 };
 
@@ -126,6 +129,8 @@ run_undefine (HangarctlContext     *ctx,
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   if (opt_undefine_remove_storage)
     g_variant_builder_add (&options, "{sv}", "remove-storage", g_variant_new_boolean (TRUE));
+  if (opt_undefine_snapshots_metadata)
+    g_variant_builder_add (&options, "{sv}", "snapshots-metadata", g_variant_new_boolean (TRUE));
   name = g_strdup (display_name (machine, args[0]));
   hangarctl_set_lifecycle_timeout (machine);
   if (!hangar_machine_call_undefine_sync (machine, g_variant_builder_end (&options), NULL, error))

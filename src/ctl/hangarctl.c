@@ -16,7 +16,8 @@
  * Output on success is what virsh prints; a failure is one line on stderr,
  * "error: MESSAGE", and exit status 1. */
 
-#define SUMMARY_WIDTH 15
+/* Wide enough for the longest verb (snapshot-create-as, managedsave-remove). */
+#define SUMMARY_WIDTH 18
 
 static gboolean run_help (HangarctlContext     *ctx,
                           const HangarctlVerb  *verb,
@@ -35,8 +36,12 @@ static const HangarctlVerbGroup hangarctl_general_verbs = {
 
 static const HangarctlVerbGroup * const groups[] = {
   &hangarctl_machine_verbs,
+  &hangarctl_snapshot_verbs,
+  &hangarctl_device_verbs,
   &hangarctl_monitor_verbs,
+  &hangarctl_console_verbs,
   &hangarctl_top_verbs,
+  &hangarctl_save_verbs,
   &hangarctl_pool_verbs,
   &hangarctl_volume_verbs,
   &hangarctl_network_verbs,
@@ -71,6 +76,7 @@ unknown_command_error (const char *name)
 
 static char *opt_connect;
 static gboolean opt_quiet;
+static gboolean opt_no_ask_password;
 static gboolean opt_version;
 
 static const GOptionEntry global_options[] = {
@@ -80,6 +86,8 @@ static const GOptionEntry global_options[] = {
     N_("SPEC") },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
     N_("Print no table headers and no messages such as “Domain 'x' started”"), NULL },
+  { "no-ask-password", 0, 0, G_OPTION_ARG_NONE, &opt_no_ask_password,
+    N_("Never ask for a password: when the system engine’s polkit wants one, fail at once"), NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &opt_version,
     N_("Print hangarctl’s version and exit"), NULL },
   G_OPTION_ENTRY_NULL
@@ -131,6 +139,7 @@ parse_global_options (HangarctlContext   *ctx,
 
   ctx->connect_spec = g_strdup (opt_connect != NULL ? opt_connect : g_getenv ("HANGAR_CONNECT"));
   ctx->quiet = opt_quiet;
+  ctx->no_ask_password = opt_no_ask_password;
   return TRUE;
 }
 

@@ -33,6 +33,8 @@ G_BEGIN_DECLS
 typedef struct {
   char               *connect_spec;   /* --connect, $HANGAR_CONNECT, or NULL: session */
   gboolean            quiet;          /* -q: no table headers, no "Domain ... started" */
+  gboolean            no_ask_password; /* --no-ask-password: polkit may not ask for one */
+  GSubprocess        *polkit_agent;   /* pkttyagent for this run, or NULL */
   GDBusConnection    *connection;
   HangarManager      *manager;
   GDBusObjectManager *object_manager;
@@ -66,8 +68,12 @@ typedef struct {
 } HangarctlVerbGroup;
 
 extern const HangarctlVerbGroup hangarctl_machine_verbs;   /* hangarctl-machine.c */
+extern const HangarctlVerbGroup hangarctl_snapshot_verbs;  /* hangarctl-snapshot.c */
+extern const HangarctlVerbGroup hangarctl_device_verbs;    /* hangarctl-device.c */
 extern const HangarctlVerbGroup hangarctl_monitor_verbs;   /* hangarctl-monitor.c */
+extern const HangarctlVerbGroup hangarctl_console_verbs;   /* hangarctl-console.c */
 extern const HangarctlVerbGroup hangarctl_top_verbs;       /* hangarctl-top.c */
+extern const HangarctlVerbGroup hangarctl_save_verbs;      /* hangarctl-save.c */
 extern const HangarctlVerbGroup hangarctl_host_verbs;      /* hangarctl-host.c */
 extern const HangarctlVerbGroup hangarctl_pool_verbs;      /* hangarctl-pool.c */
 extern const HangarctlVerbGroup hangarctl_volume_verbs;    /* hangarctl-volume.c */
@@ -79,6 +85,12 @@ gboolean hangarctl_edit (HangarctlContext     *ctx,
                          const HangarctlVerb  *verb,
                          char                **args,
                          GError              **error);
+
+/* hangarctl-polkit.c: in a terminal, a text agent for polkit's password
+ * prompts (pkttyagent --fallback for this process), or NULL when there is
+ * no terminal, hangarctl runs as root or pkttyagent is not installed. */
+GSubprocess        *hangarctl_polkit_agent_open    (void);
+void                hangarctl_polkit_agent_close   (GSubprocess       *agent);
 
 /* hangarctl-client.c: talking to the engine */
 void                hangarctl_context_clear        (HangarctlContext  *ctx);

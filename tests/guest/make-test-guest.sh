@@ -313,6 +313,26 @@ done
 ((${#plain[@]} == 0)) || cp "${plain[@]}" "$root/lib/modules/"
 printf '%s' "$order" >"$root/lib/modules/load-order"
 
+# CD-ROM drives (IDE, SATA) and the SCSI CD driver, loaded only with the
+# hangar.cdrom word (probing the disk controllers slows every boot): their
+# own load order, resolved like the modules above.
+cdrom_order=
+while read -r what arg; do
+	[[ $what == MOD ]] || continue
+	name=${arg##*/}
+	name=${name%%.ko*}.ko
+	[[ -e $root/lib/modules/$name ]] && continue
+	case $arg in
+	*.ko) cp "$moddir/$arg" "$root/lib/modules/$name" ;;
+	*.ko.xz) need_cmd xz xz-utils; xz -dc "$moddir/$arg" >"$root/lib/modules/$name" ;;
+	*.ko.zst) need_cmd zstd zstd; zstd -qdc "$moddir/$arg" >"$root/lib/modules/$name" ;;
+	*.ko.gz) gzip -dc "$moddir/$arg" >"$root/lib/modules/$name" ;;
+	*) die "unsupported module compression: $moddir/$arg" ;;
+	esac
+	cdrom_order+=$name$'\n'
+done < <(awk -v want="ata_piix ahci sr_mod" "$resolve_awk" "$moddir/modules.dep" "$builtin_list")
+printf '%s' "$cdrom_order" >"$root/lib/modules/load-order-cdrom"
+
 printf '%s\n' "$kver" >"$root/etc/hangar-guest-kernel"
 
 write_file "$root/etc/passwd" <<'EOF'
@@ -415,6 +435,11 @@ trap '/sbin/hangar-reboot' TERM
 while read -r m; do
 	insmod "/lib/modules/$m" 2>/dev/null
 done </lib/modules/load-order
+if has_word hangar.cdrom; then
+	while read -r m; do
+		insmod "/lib/modules/$m" 2>/dev/null
+	done </lib/modules/load-order-cdrom
+fi
 
 hostname hangar-guest
 ip link set lo up 2>/dev/null
@@ -502,6 +527,30 @@ if has_word hangar.heartbeat; then
 			n=$((n + 1))
 			printf '\nHANGAR-GUEST-ALIVE %d\n' "$n" >/dev/console
 			sleep 2
+		done
+	) &
+fi
+
+# hangar.devwatch: say which disks and NICs the guest has, and the volume
+# label of the medium in its first CD-ROM drive (the 32-byte volume id of
+# the ISO 9660 primary volume descriptor, sector 16), whenever that changes.
+if has_word hangar.devwatch; then
+	(
+		last=
+		while :; do
+			blocks=$(cd /sys/block && echo *)
+			nets=$(cd /sys/class/net && echo *)
+			label=
+			[ -e /dev/sr0 ] &&
+				label=$(dd if=/dev/sr0 bs=2048 skip=16 count=1 2>/dev/null |
+					dd bs=1 skip=40 count=32 2>/dev/null)
+			label=${label%"${label##*[! ]}"}
+			now="block=$blocks net=$nets cd=${label:-none}"
+			if [ "$now" != "$last" ]; then
+				printf '\nHANGAR-GUEST-DEVICES %s\n' "$now" >/dev/console
+				last=$now
+			fi
+			sleep 1
 		done
 	) &
 fi

@@ -1,0 +1,1142 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-display"
+
+/* HangarDisplay, the GTK 4 VNC widget, against a real guest: the real
+ * engine hands out the display socket (Machine.OpenDisplay) of a busybox
+ * guest with std VGA, whose /init runs a shell on tty1, the VGA console.
+ *
+ * What the widget draws is compared with QEMU's own picture of the guest
+ * screen (QMP screendump): the engine holds the machine's QMP socket, so
+ * for each screendump the test stops the engine (guests keep running),
+ * talks QMP itself and starts the engine again, which takes the machine
+ * back. Keys typed through the widget must reach the tty1 shell, a VGA
+ * mode change must resize the widget's image, and a reboot must not end
+ * the display. Runs under Xvfb (meson test --suite gui) and saves
+ * screenshots in tests/screenshots/ of the build tree. The cases run in
+ * order on one guest. */
+
+#include "hangar-display.h"
+#include "hangar-display-private.h"
+#include "hangar-keymap.h"
+#include "hangar-test-env.h"
+
+#include <dlfcn.h>
+#include <gdk/x11/gdkx.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <linux/input-event-codes.h>
+#include <signal.h>
+#include <vncutil.h>
+
+#define GUEST_NAME       "display-guest"
+#define BOOT_TIMEOUT_S   180
+#define STATE_TIMEOUT_S  60
+#define UI_TIMEOUT_S     60
+#define MATCH_TIMEOUT_S  60
+#define BOOT_MARKER      "HANGAR-GUEST-BOOTED"
+
+/* The text cursor blinks: a few pixels may differ between two pictures
+ * taken at different moments. */
+#define MAX_MISMATCHED_SHARE 0.002
+#define CHANNEL_TOLERANCE    8
+
+static HangarTestEnv *env;
+static HangarMachine *machine;
+static char          *machine_uuid;
+static GtkWindow     *window;
+static HangarDisplay *display;
+
+/* ---- Waiting -------------------------------------------------------------- */
+
+static gboolean
+on_timeout_set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop for `ms` milliseconds. */
+static void
+spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, on_timeout_set_flag, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+is_connected (gpointer data)
+{
+  return hangar_display_is_connected (display);
+}
+
+static gboolean
+on_tick (GtkWidget     *widget,
+         GdkFrameClock *clock,
+         gpointer       data)
+{
+  (*(guint *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  return *(guint *) data >= 3;
+}
+
+/* A few frames, so what changed is laid out and drawn. */
+static void
+wait_for_frames (GtkWidget *widget)
+{
+  guint frames = 0;
+  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
+
+  gtk_widget_queue_draw (widget);
+  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
+  gtk_widget_remove_tick_callback (widget, id);
+}
+
+static char *
+console_log (void)
+{
+  g_autoptr(GVariant) log = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *bytes;
+  gsize length;
+
+  hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, &error);
+  g_assert_no_error (error);
+  bytes = g_variant_get_fixed_array (log, &length, 1);
+  return g_strndup (length ? bytes : "", length);
+}
+
+static guint
+count_in_console (const char *marker)
+{
+  g_autofree char *text = console_log ();
+  guint n = 0;
+
+  for (const char *p = strstr (text, marker); p != NULL; p = strstr (p + 1, marker))
+    n++;
+  return n;
+}
+
+typedef struct {
+  const char *marker;
+  guint       count;
+} ConsoleCount;
+
+static gboolean
+console_count_reached (gpointer data)
+{
+  ConsoleCount *wait = data;
+
+  return count_in_console (wait->marker) >= wait->count;
+}
+
+/* ---- Pictures ------------------------------------------------------------- */
+
+typedef struct {
+  int     width;
+  int     height;
+  gsize   stride;
+  guint8 *data;     /* B, G, R, A (CAIRO_FORMAT_ARGB32 on little-endian) */
+} Image;
+
+static void
+image_free (Image *image)
+{
+  g_free (image->data);
+  g_free (image);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Image, image_free)
+
+static Image *
+image_from_texture (GdkTexture *texture)
+{
+  Image *image = g_new0 (Image, 1);
+
+  image->width = gdk_texture_get_width (texture);
+  image->height = gdk_texture_get_height (texture);
+  image->stride = (gsize) image->width * 4;
+  image->data = g_malloc (image->stride * image->height);
+  gdk_texture_download (texture, image->data, image->stride);
+  return image;
+}
+
+static void
+pixel_rgb (const Image *image,
+           int          x,
+           int          y,
+           guint8       rgb[3])
+{
+  guint32 pixel = *(const guint32 *) (image->data + (gsize) y * image->stride + (gsize) x * 4);
+
+  /* gdk_texture_download() gives native-endian 0xAARRGGBB words. */
+  rgb[0] = (pixel >> 16) & 0xff;
+  rgb[1] = (pixel >> 8) & 0xff;
+  rgb[2] = pixel & 0xff;
+}
+
+/* A binary PPM (P6, maxval 255) as QEMU's screendump writes it. */
+static Image *
+image_from_ppm (const char *path)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  Image *image;
+  gsize length;
+  const char *p;
+  char *end;
+  long values[3];
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_assert_true (length > 2 && contents[0] == 'P' && contents[1] == '6');
+
+  p = contents + 2;
+  for (int i = 0; i < 3; i++)
+    {
+      while (g_ascii_isspace (*p) || *p == '#')
+        {
+          if (*p == '#')
+            while (*p != '\n' && *p != '\0')
+              p++;
+          else
+            p++;
+        }
+      values[i] = strtol (p, &end, 10);
+      g_assert_true (end != p);
+      p = end;
+    }
+  p++;   /* the one whitespace byte before the pixels */
+  g_assert_cmpint (values[2], ==, 255);
+
+  image = g_new0 (Image, 1);
+  image->width = (int) values[0];
+  image->height = (int) values[1];
+  g_assert_cmpuint ((gsize) (p - contents) + (gsize) image->width * image->height * 3, <=, length);
+  image->stride = (gsize) image->width * 4;
+  image->data = g_malloc (image->stride * image->height);
+  for (int y = 0; y < image->height; y++)
+    for (int x = 0; x < image->width; x++)
+      {
+        const guint8 *rgb = (const guint8 *) p + ((gsize) y * image->width + x) * 3;
+        guint32 pixel = 0xff000000u | (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
+
+        *(guint32 *) (image->data + (gsize) y * image->stride + (gsize) x * 4) = pixel;
+      }
+  return image;
+}
+
+/* How many pixels of `reference` differ in `image` at offset (ox, oy);
+ * G_MAXUINT64 when the image is too small. */
+static guint64
+count_mismatches (const Image *image,
+                  int          ox,
+                  int          oy,
+                  const Image *reference,
+                  int         *max_difference)
+{
+  guint64 mismatched = 0;
+
+  *max_difference = 0;
+  if (ox < 0 || oy < 0 || ox + reference->width > image->width || oy + reference->height > image->height)
+    return G_MAXUINT64;
+
+  for (int y = 0; y < reference->height; y++)
+    for (int x = 0; x < reference->width; x++)
+      {
+        guint8 a[3], b[3];
+        int difference = 0;
+
+        pixel_rgb (image, ox + x, oy + y, a);
+        pixel_rgb (reference, x, y, b);
+        for (int c = 0; c < 3; c++)
+          difference = MAX (difference, ABS ((int) a[c] - (int) b[c]));
+        if (difference > CHANNEL_TOLERANCE)
+          mismatched++;
+        *max_difference = MAX (*max_difference, difference);
+      }
+  return mismatched;
+}
+
+static gboolean
+image_is_blank (const Image *image)
+{
+  guint8 first[3];
+
+  pixel_rgb (image, 0, 0, first);
+  for (int y = 0; y < image->height; y++)
+    for (int x = 0; x < image->width; x++)
+      {
+        guint8 rgb[3];
+
+        pixel_rgb (image, x, y, rgb);
+        if (memcmp (rgb, first, 3) != 0)
+          return FALSE;
+      }
+  return TRUE;
+}
+
+/* What the widget puts on screen: its own snapshot, rendered by its
+ * window's renderer. */
+static GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+}
+
+static void
+save_texture (GdkTexture *texture,
+              const char *name)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_mkdir_with_parents (dir, 0755);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+
+  wait_for_frames (widget);
+  texture = render_widget (widget);
+  save_texture (texture, name);
+}
+
+/* ---- QMP, while the engine is stopped -------------------------------------- */
+
+typedef struct {
+  GSocketConnection *connection;
+  GDataInputStream  *in;
+  GOutputStream     *out;
+} Qmp;
+
+static JsonNode *
+qmp_read (Qmp *qmp)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_utf8 (qmp->in, NULL, NULL, &error);
+  JsonNode *node;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  node = json_from_string (line, &error);
+  g_assert_no_error (error);
+  return node;
+}
+
+/* Sends a command and waits for its answer, skipping events. */
+static void
+qmp_execute (Qmp        *qmp,
+             const char *command)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (qmp->out, command, strlen (command), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (qmp->out, "\n", 1, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  for (;;)
+    {
+      g_autoptr(JsonNode) node = qmp_read (qmp);
+      JsonObject *object = json_node_get_object (node);
+
+      if (json_object_has_member (object, "event"))
+        continue;
+      if (json_object_has_member (object, "error"))
+        g_error ("QMP %s failed: %s", command, json_to_string (node, FALSE));
+      g_assert_true (json_object_has_member (object, "return"));
+      return;
+    }
+}
+
+static Qmp *
+qmp_open (void)
+{
+  g_autofree char *path = g_build_filename (env->root, "run", "machines", machine_uuid, "qmp.sock", NULL);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) greeting = NULL;
+  Qmp *qmp = g_new0 (Qmp, 1);
+
+  g_test_message ("QMP: connecting to %s", path);
+  qmp->connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  /* Fail rather than hang when QEMU does not answer. */
+  g_socket_set_timeout (g_socket_connection_get_socket (qmp->connection), 30);
+  qmp->in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (qmp->connection)));
+  qmp->out = g_io_stream_get_output_stream (G_IO_STREAM (qmp->connection));
+  greeting = qmp_read (qmp);
+  g_assert_true (json_object_has_member (json_node_get_object (greeting), "QMP"));
+  qmp_execute (qmp, "{\"execute\": \"qmp_capabilities\"}");
+  return qmp;
+}
+
+static void
+qmp_close (Qmp *qmp)
+{
+  g_io_stream_close (G_IO_STREAM (qmp->connection), NULL, NULL);
+  g_clear_object (&qmp->in);
+  g_clear_object (&qmp->connection);
+  g_free (qmp);
+}
+
+static Image *
+qmp_screendump (Qmp        *qmp,
+                const char *path)
+{
+  g_autofree char *command = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "execute");
+  json_builder_add_string_value (builder, "screendump");
+  json_builder_set_member_name (builder, "arguments");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "filename");
+  json_builder_add_string_value (builder, path);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  command = json_to_string (node, FALSE);
+
+  g_unlink (path);
+  qmp_execute (qmp, command);
+  return image_from_ppm (path);
+}
+
+static void
+stop_engine (void)
+{
+  g_clear_object (&machine);
+  hangar_test_env_kill_engine (env, SIGTERM);
+}
+
+static void
+restart_engine (void)
+{
+  hangar_test_env_start_engine (env);
+  machine = hangar_test_env_lookup (env, GUEST_NAME);
+  g_assert_nonnull (machine);
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (machine), 5 * 60 * 1000);
+  g_assert_true (hangar_test_wait_for_state (machine, "running", STATE_TIMEOUT_S));
+}
+
+/* Waits until both the widget's image (hangar_display_get_image) and its
+ * rendering match a screendump taken at that moment: the guest screen is
+ * still, so they must meet. Saves the last pair of pictures. */
+static void
+assert_display_matches_guest (const char *name)
+{
+  g_autofree char *ppm = g_build_filename (env->tmpdir, "screen.ppm", NULL);
+  g_autofree char *shot_name = g_strdup_printf ("widget-%s.png", name);
+  g_autofree char *dump_name = g_strdup_printf ("widget-%s-screendump.png", name);
+  gint64 deadline = g_get_monotonic_time () + MATCH_TIMEOUT_S * G_USEC_PER_SEC;
+  guint64 image_mismatches = G_MAXUINT64, render_mismatches = G_MAXUINT64;
+  int image_difference = 0, render_difference = 0;
+  int reference_width = 0, reference_height = 0;
+  g_autoptr(GdkTexture) last_render = NULL;
+  gboolean matched = FALSE;
+  Qmp *qmp;
+
+  stop_engine ();
+  qmp = qmp_open ();
+
+  while (!matched && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(Image) reference = NULL;
+      g_autoptr(GdkTexture) texture = NULL;
+      g_autoptr(Image) image = NULL;
+      g_autoptr(Image) rendered = NULL;
+      guint64 allowed;
+      int x, y, w, h;
+
+      spin (500);
+      reference = qmp_screendump (qmp, ppm);
+      reference_width = reference->width;
+      reference_height = reference->height;
+      allowed = (guint64) (reference->width * reference->height * MAX_MISMATCHED_SHARE);
+      wait_for_frames (GTK_WIDGET (display));
+
+      texture = hangar_display_get_image (display);
+      if (texture == NULL)
+        continue;
+      image = image_from_texture (texture);
+      image_mismatches = count_mismatches (image, 0, 0, reference, &image_difference);
+
+      g_clear_object (&last_render);
+      last_render = render_widget (GTK_WIDGET (display));
+      rendered = image_from_texture (last_render);
+      g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
+      render_mismatches = count_mismatches (rendered, x, y, reference, &render_difference);
+
+      matched = image->width == reference->width && image->height == reference->height &&
+                image_mismatches <= allowed && render_mismatches <= allowed;
+    }
+
+  {
+    g_autoptr(GdkTexture) dump = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GFile) ppm_file = g_file_new_for_path (ppm);
+
+    /* GdkPixbuf reads PPM: keep QEMU's picture next to ours. */
+    dump = gdk_texture_new_from_file (ppm_file, &error);
+    if (dump != NULL)
+      save_texture (dump, dump_name);
+  }
+  if (last_render != NULL)
+    save_texture (last_render, shot_name);
+
+  qmp_close (qmp);
+  restart_engine ();
+
+  if (!matched)
+    g_error ("the display does not match the guest screen (%d×%d): widget image %dx%d, "
+             "%" G_GUINT64_FORMAT " pixels off (max difference %d), rendering %" G_GUINT64_FORMAT
+             " pixels off (max difference %d)",
+             reference_width, reference_height,
+             hangar_display_get_guest_width (display), hangar_display_get_guest_height (display),
+             image_mismatches, image_difference, render_mismatches, render_difference);
+  g_test_message ("display matches the %d×%d screendump: %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT
+                  " pixels off (cursor blink)", reference_width, reference_height,
+                  image_mismatches, render_mismatches);
+}
+
+/* ---- Typing --------------------------------------------------------------- */
+
+typedef struct {
+  char  c;
+  guint code;
+  guint shift;
+} KeyOf;
+
+/* A US keyboard: which key, with or without Shift, types each character. */
+static const KeyOf us_keys[] = {
+  { ' ', KEY_SPACE, 0 }, { '\n', KEY_ENTER, 0 }, { '-', KEY_MINUS, 0 }, { '_', KEY_MINUS, 1 },
+  { '=', KEY_EQUAL, 0 }, { '+', KEY_EQUAL, 1 }, { '/', KEY_SLASH, 0 }, { '?', KEY_SLASH, 1 },
+  { '.', KEY_DOT, 0 }, { '>', KEY_DOT, 1 }, { ',', KEY_COMMA, 0 }, { '<', KEY_COMMA, 1 },
+  { ';', KEY_SEMICOLON, 0 }, { ':', KEY_SEMICOLON, 1 }, { '\'', KEY_APOSTROPHE, 0 },
+  { '"', KEY_APOSTROPHE, 1 }, { '\\', KEY_BACKSLASH, 0 }, { '|', KEY_BACKSLASH, 1 },
+  { '0', KEY_0, 0 }, { ')', KEY_0, 1 }, { '1', KEY_1, 0 }, { '!', KEY_1, 1 },
+  { '2', KEY_2, 0 }, { '3', KEY_3, 0 }, { '4', KEY_4, 0 }, { '$', KEY_4, 1 },
+  { '5', KEY_5, 0 }, { '6', KEY_6, 0 }, { '7', KEY_7, 0 }, { '&', KEY_7, 1 },
+  { '8', KEY_8, 0 }, { '*', KEY_8, 1 }, { '9', KEY_9, 0 }, { '(', KEY_9, 1 },
+};
+
+static const guint letter_keys[26] = {
+  KEY_A, KEY_B, KEY_C, KEY_D, KEY_E, KEY_F, KEY_G, KEY_H, KEY_I, KEY_J, KEY_K, KEY_L, KEY_M,
+  KEY_N, KEY_O, KEY_P, KEY_Q, KEY_R, KEY_S, KEY_T, KEY_U, KEY_V, KEY_W, KEY_X, KEY_Y, KEY_Z,
+};
+
+static gboolean
+key_of (char   c,
+        guint *code,
+        guint *shift)
+{
+  if (g_ascii_islower (c) || g_ascii_isupper (c))
+    {
+      *code = letter_keys[g_ascii_tolower (c) - 'a'];
+      *shift = g_ascii_isupper (c);
+      return TRUE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (us_keys); i++)
+    if (us_keys[i].c == c)
+      {
+        *code = us_keys[i].code;
+        *shift = us_keys[i].shift;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static guint
+keyval_of (char c)
+{
+  return c == '\n' ? GDK_KEY_Return : gdk_unicode_to_keyval ((guchar) c);
+}
+
+/* Types `text` through the widget's key path, as GTK's key controller
+ * hands it key events: X11 key code (evdev + 8) and key symbol. Slowly
+ * enough for the guest's PS/2 queue under TCG. */
+static void
+type_text (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guint code, shift;
+
+      if (!key_of (*p, &code, &shift))
+        g_error ("no key types '%c'", *p);
+      if (shift)
+        g_assert_true (hangar_display_process_key (display, KEY_LEFTSHIFT + 8, GDK_KEY_Shift_L, TRUE));
+      g_assert_true (hangar_display_process_key (display, code + 8, keyval_of (*p), TRUE));
+      g_assert_true (hangar_display_process_key (display, code + 8, keyval_of (*p), FALSE));
+      if (shift)
+        g_assert_true (hangar_display_process_key (display, KEY_LEFTSHIFT + 8, GDK_KEY_Shift_L, FALSE));
+      spin (15);
+    }
+}
+
+/* The same through the public chord API: one chord per character. */
+static void
+send_text (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guint code, shift;
+
+      if (!key_of (*p, &code, &shift))
+        g_error ("no key types '%c'", *p);
+      if (shift)
+        hangar_display_send_keys (display, (const guint[]) { KEY_LEFTSHIFT, code }, 2);
+      else
+        hangar_display_send_keys (display, &code, 1);
+      spin (15);
+    }
+}
+
+/* ---- Opening the display ---------------------------------------------------- */
+
+static int
+open_display_fd (void)
+{
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GError) error = NULL;
+  int fd;
+
+  hangar_machine_call_open_display_sync (machine, NULL, &handle, &fds, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fds);
+  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
+  g_assert_no_error (error);
+  return fd;
+}
+
+static void
+on_disconnected (HangarDisplay *self,
+                 gpointer       data)
+{
+  (*(guint *) data)++;
+}
+
+static guint disconnections;
+
+/* ---- The cases ------------------------------------------------------------ */
+
+static void
+test_keymap (void)
+{
+  /* The main block: evdev numbered these keys by their set-1 codes. */
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_ESC), ==, 0x01);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_A), ==, 0x1e);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_LEFTCTRL), ==, 0x1d);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_KPDOT), ==, 0x53);
+  /* E0-prefixed keys carry 0x80. */
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_RIGHTCTRL), ==, 0x9d);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_RIGHTALT), ==, 0xb8);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_KPENTER), ==, 0x9c);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_UP), ==, 0xc8);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_DELETE), ==, 0xd3);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_LEFTMETA), ==, 0xdb);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_PAUSE), ==, 0xc6);
+  /* Not in one block with their evdev codes. */
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_F11), ==, 0x57);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_F12), ==, 0x58);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_102ND), ==, 0x56);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_SYSRQ), ==, 0x54);
+  /* X11 key codes are evdev + 8. */
+  g_assert_cmpuint (hangar_keymap_keycode_to_qnum (KEY_Q + 8), ==, 0x10);
+  g_assert_cmpuint (hangar_keymap_keycode_to_qnum (3), ==, 0);
+  /* None, and no two keys with one code. */
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_RESERVED), ==, 0);
+  g_assert_cmpuint (hangar_keymap_evdev_to_qnum (KEY_MAX), ==, 0);
+  for (guint code = 1; code < 256; code++)
+    {
+      guint16 qnum = hangar_keymap_evdev_to_qnum (code);
+
+      if (qnum != 0)
+        g_assert_cmpuint (hangar_keymap_qnum_to_evdev (qnum), ==, code);
+    }
+}
+
+/* Something on the screen: the guest's console text. */
+static gboolean
+has_image (gpointer data)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(Image) image = NULL;
+
+  if (hangar_display_get_update_count (display) == 0)
+    return FALSE;
+  texture = hangar_display_get_image (display);
+  image = image_from_texture (texture);
+  return !image_is_blank (image);
+}
+
+static void
+test_connect (void)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(Image) image = NULL;
+
+  g_assert_false (hangar_display_is_connected (display));
+  g_assert_cmpint (hangar_display_get_guest_width (display), ==, 0);
+  g_assert_null (hangar_display_get_image (display));
+
+  g_signal_connect (display, "disconnected", G_CALLBACK (on_disconnected), &disconnections);
+  hangar_display_open_fd (display, open_display_fd ());
+  g_assert_true (hangar_test_wait_until (is_connected, NULL, UI_TIMEOUT_S));
+
+  /* The VGA text console: 80×25 characters of 9×16 pixels. */
+  g_assert_cmpint (hangar_display_get_guest_width (display), ==, 720);
+  g_assert_cmpint (hangar_display_get_guest_height (display), ==, 400);
+  g_assert_true (hangar_test_wait_until (has_image, NULL, UI_TIMEOUT_S));
+  wait_for_frames (GTK_WIDGET (display));
+  g_assert_cmpuint (hangar_display_get_update_count (display), >, 0);
+  g_assert_cmpuint (hangar_display_get_frame_count (display), >, 0);
+
+  texture = hangar_display_get_image (display);
+  g_assert_nonnull (texture);
+  image = image_from_texture (texture);
+  g_assert_false (image_is_blank (image));
+  save_screenshot (GTK_WIDGET (window), "widget-connected.png");
+}
+
+static void
+test_matches_screendump (void)
+{
+  assert_display_matches_guest ("screendump");
+  /* The first image was one texture, the next ones tiles. */
+  g_assert_cmpuint (hangar_display_get_frames_built (display), >=, 1);
+}
+
+static void
+test_typing (void)
+{
+  ConsoleCount typed = { "hangar-typed", 1 };
+  ConsoleCount sent = { "HANGAR-SENT", 1 };
+  guint64 tiles_before = hangar_display_get_tiles_built (display);
+
+  /* Wake the tty1 shell and give it a fresh prompt. */
+  type_text ("\n");
+  spin (500);
+  type_text ("echo hangar-typed > /dev/ttyS0\n");
+  if (!hangar_test_wait_until (console_count_reached, &typed, UI_TIMEOUT_S))
+    g_error ("what was typed on tty1 did not run; the serial log:\n%s", console_log ());
+
+  send_text ("echo HANGAR-SENT > /dev/ttyS0\n");
+  if (!hangar_test_wait_until (console_count_reached, &sent, UI_TIMEOUT_S))
+    g_error ("the keys sent did not run; the serial log:\n%s", console_log ());
+
+  /* A few characters changed on screen: tiles, not whole frames. */
+  wait_for_frames (GTK_WIDGET (display));
+  g_assert_cmpuint (hangar_display_get_tiles_built (display), >, tiles_before);
+  assert_display_matches_guest ("typed");
+}
+
+static void
+on_notify_count (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_grab (void)
+{
+  guint notified = 0;
+  gulong handler;
+
+  handler = g_signal_connect (display, "notify::grabbed", G_CALLBACK (on_notify_count), &notified);
+  g_assert_false (hangar_display_get_grabbed (display));
+  hangar_display_grab_keyboard (display);
+  g_assert_true (hangar_display_get_grabbed (display));
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_true (gtk_widget_has_focus (GTK_WIDGET (display)));
+  save_screenshot (GTK_WIDGET (window), "widget-grabbed.png");
+
+  /* Ctrl, then Alt: released, and the guest got Ctrl back up. */
+  g_assert_true (hangar_display_process_key (display, KEY_LEFTCTRL + 8, GDK_KEY_Control_L, TRUE));
+  g_assert_true (hangar_display_get_grabbed (display));
+  g_assert_true (hangar_display_process_key (display, KEY_LEFTALT + 8, GDK_KEY_Alt_L, TRUE));
+  g_assert_false (hangar_display_get_grabbed (display));
+  g_assert_cmpuint (notified, ==, 2);
+  hangar_display_process_key (display, KEY_LEFTALT + 8, GDK_KEY_Alt_L, FALSE);
+  hangar_display_process_key (display, KEY_LEFTCTRL + 8, GDK_KEY_Control_L, FALSE);
+
+  /* Keys still work afterwards (no modifier stuck down in the guest). */
+  {
+    ConsoleCount after = { "hangar-after-grab", 1 };
+
+    type_text ("echo hangar-after-grab > /dev/ttyS0\n");
+    if (!hangar_test_wait_until (console_count_reached, &after, UI_TIMEOUT_S))
+      g_error ("typing after the grab did not run; the serial log:\n%s", console_log ());
+  }
+  g_signal_handler_disconnect (display, handler);
+}
+
+/* ---- Real key events -------------------------------------------------------- */
+
+typedef int (*XTestFakeKeyEventFunc) (Display *, unsigned int, Bool, unsigned long);
+
+static XTestFakeKeyEventFunc fake_key_event;
+
+/* A key as the X server gets it from a keyboard (XTest), through GDK and
+ * GTK's event propagation to whatever handles it. */
+static void
+x_key (guint    evdev_code,
+       gboolean pressed)
+{
+  Display *xdisplay = gdk_x11_display_get_xdisplay (gtk_widget_get_display (GTK_WIDGET (window)));
+
+  fake_key_event (xdisplay, evdev_code + 8, pressed, 0);
+  XFlush (xdisplay);
+  spin (10);
+}
+
+static void
+x_type (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guint code, shift;
+
+      if (!key_of (*p, &code, &shift))
+        g_error ("no key types '%c'", *p);
+      if (shift)
+        x_key (KEY_LEFTSHIFT, TRUE);
+      x_key (code, TRUE);
+      x_key (code, FALSE);
+      if (shift)
+        x_key (KEY_LEFTSHIFT, FALSE);
+      spin (10);
+    }
+}
+
+static gboolean
+on_shortcut (GtkWidget *widget,
+             GVariant  *args,
+             gpointer   data)
+{
+  (*(guint *) data)++;
+  return TRUE;
+}
+
+static void
+test_real_keys (void)
+{
+  GdkDisplay *gdk_display = gtk_widget_get_display (GTK_WIDGET (window));
+  ConsoleCount typed = { "hangar-xtest", 1 };
+  GtkEventController *shortcuts;
+  guint shortcut_count = 0;
+  Display *xdisplay;
+  void *xtst;
+
+  if (!GDK_IS_X11_DISPLAY (gdk_display))
+    {
+      g_test_skip ("not on X11");
+      return;
+    }
+  xtst = dlopen ("libXtst.so.6", RTLD_NOW);
+  fake_key_event = xtst ? (XTestFakeKeyEventFunc) dlsym (xtst, "XTestFakeKeyEvent") : NULL;
+  if (fake_key_event == NULL)
+    {
+      g_test_skip ("no XTest (libxtst6) to make key events with");
+      return;
+    }
+
+  /* Keyboard focus on our window: there is no window manager. */
+  xdisplay = gdk_x11_display_get_xdisplay (gdk_display);
+  XSetInputFocus (xdisplay, gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))),
+                  RevertToParent, CurrentTime);
+  XFlush (xdisplay);
+  spin (200);
+
+  /* A window-wide shortcut in the capture phase, as the application's
+   * accelerators are (F5 here). */
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (shortcuts), GTK_SHORTCUT_SCOPE_GLOBAL);
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_F5, 0),
+                                                          gtk_callback_action_new (on_shortcut, &shortcut_count, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (window), shortcuts);
+
+  /* Not grabbed: the application's shortcut wins. */
+  gtk_widget_grab_focus (GTK_WIDGET (display));
+  x_key (KEY_F5, TRUE);
+  x_key (KEY_F5, FALSE);
+  g_assert_cmpuint (shortcut_count, ==, 1);
+
+  /* Grabbed: every key goes to the guest, shortcuts included. */
+  hangar_display_grab_keyboard (display);
+  g_assert_true (hangar_display_get_grabbed (display));
+  x_key (KEY_F5, TRUE);
+  x_key (KEY_F5, FALSE);
+  g_assert_cmpuint (shortcut_count, ==, 1);
+  x_type ("\necho hangar-xtest > /dev/ttyS0\n");
+  if (!hangar_test_wait_until (console_count_reached, &typed, UI_TIMEOUT_S))
+    g_error ("keys typed on the X server did not reach the guest; the serial log:\n%s", console_log ());
+
+  /* Ctrl+Alt from the keyboard releases. */
+  x_key (KEY_LEFTCTRL, TRUE);
+  x_key (KEY_LEFTALT, TRUE);
+  x_key (KEY_LEFTALT, FALSE);
+  x_key (KEY_LEFTCTRL, FALSE);
+  g_assert_false (hangar_display_get_grabbed (display));
+
+  gtk_widget_remove_controller (GTK_WIDGET (window), shortcuts);
+}
+
+static gboolean
+guest_width_is (gpointer data)
+{
+  return hangar_display_get_guest_width (display) == GPOINTER_TO_INT (data);
+}
+
+static void
+test_desktop_resize (void)
+{
+  /* The VGA sequencer's clocking mode register (index 1) bit 0 makes
+   * characters 8 pixels wide instead of 9: QEMU's VGA then resizes its
+   * console from 720×400 to 640×400, which the display must follow. */
+  type_text ("printf '\\001\\001' | dd of=/dev/port bs=1 seek=964\n");
+  if (!hangar_test_wait_until (guest_width_is, GINT_TO_POINTER (640), UI_TIMEOUT_S))
+    g_error ("the display stayed %d×%d", hangar_display_get_guest_width (display),
+             hangar_display_get_guest_height (display));
+  g_assert_cmpint (hangar_display_get_guest_height (display), ==, 400);
+  g_assert_true (hangar_display_is_connected (display));
+  assert_display_matches_guest ("resized");
+
+  /* And back. */
+  type_text ("printf '\\001\\000' | dd of=/dev/port bs=1 seek=964\n");
+  if (!hangar_test_wait_until (guest_width_is, GINT_TO_POINTER (720), UI_TIMEOUT_S))
+    g_error ("the display stayed %d×%d", hangar_display_get_guest_width (display),
+             hangar_display_get_guest_height (display));
+  assert_display_matches_guest ("resized-back");
+}
+
+static void
+test_scaling (void)
+{
+  int x, y, w, h;
+
+  /* Fit: aspect kept, centred, never above 1:1 by default. */
+  hangar_display_set_scaling (display, HANGAR_DISPLAY_SCALE_FIT);
+  gtk_window_set_default_size (window, 400, 400);
+  wait_for_frames (GTK_WIDGET (window));
+  g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
+  g_assert_cmpint (w, ==, gtk_widget_get_width (GTK_WIDGET (display)));
+  g_assert_cmpint (abs (h - w * 400 / 720), <=, 1);
+  save_screenshot (GTK_WIDGET (window), "widget-fit.png");
+
+  /* 1:1 in a scrolled window: the widget asks for the guest's size. */
+  hangar_display_set_scaling (display, HANGAR_DISPLAY_SCALE_NONE);
+  wait_for_frames (GTK_WIDGET (window));
+  g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
+  g_assert_cmpint (w, ==, 720);
+  g_assert_cmpint (h, ==, 400);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (display)), >=, 720);
+  save_screenshot (GTK_WIDGET (window), "widget-1to1-scrolled.png");
+
+  gtk_window_set_default_size (window, 800, 500);
+  wait_for_frames (GTK_WIDGET (window));
+}
+
+static void
+test_reboot (void)
+{
+  g_autoptr(GError) error = NULL;
+  ConsoleCount booted = { BOOT_MARKER, count_in_console (BOOT_MARKER) + 1 };
+  guint disconnections_before = disconnections;
+  guint64 updates_before;
+
+  hangar_machine_call_reboot_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  if (!hangar_test_wait_until (console_count_reached, &booted, BOOT_TIMEOUT_S))
+    g_error ("the guest did not boot again; the serial log:\n%s", console_log ());
+
+  updates_before = hangar_display_get_update_count (display);
+  if (disconnections == disconnections_before)
+    {
+      /* QEMU resets the guest in place: the display stays connected. */
+      g_assert_true (hangar_display_is_connected (display));
+      g_test_message ("the display stayed connected through the reboot");
+    }
+  else
+    {
+      g_test_message ("the display was disconnected by the reboot; opening it again");
+      g_assert_false (hangar_display_is_connected (display));
+      hangar_display_open_fd (display, open_display_fd ());
+      g_assert_true (hangar_test_wait_until (is_connected, NULL, UI_TIMEOUT_S));
+    }
+
+  /* The new boot's console, drawn. */
+  type_text ("echo hangar-rebooted\n");
+  spin (2000);
+  g_assert_cmpuint (hangar_display_get_update_count (display), >, updates_before);
+  assert_display_matches_guest ("rebooted");
+}
+
+static void
+test_close_and_reopen (void)
+{
+  hangar_display_close (display);
+  g_assert_false (hangar_display_is_connected (display));
+  /* The last image stays until the next connection. */
+  g_assert_cmpint (hangar_display_get_guest_width (display), ==, 720);
+
+  /* A socket closed before gvnc even started on it: no leak, no crash. */
+  hangar_display_open_fd (display, open_display_fd ());
+  hangar_display_close (display);
+
+  hangar_display_open_fd (display, open_display_fd ());
+  g_assert_true (hangar_test_wait_until (is_connected, NULL, UI_TIMEOUT_S));
+  assert_display_matches_guest ("reopened");
+}
+
+static gboolean
+disconnected_since (gpointer data)
+{
+  return disconnections > *(guint *) data;
+}
+
+static void
+test_guest_gone (void)
+{
+  g_autoptr(GError) error = NULL;
+  guint before = disconnections;
+
+  /* QEMU ends: the display says so, and keeps the last image. */
+  hangar_machine_call_force_off_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_for_state (machine, "shutoff", STATE_TIMEOUT_S));
+  g_assert_true (hangar_test_wait_until (disconnected_since, &before, UI_TIMEOUT_S));
+  g_assert_false (hangar_display_is_connected (display));
+  g_assert_false (hangar_display_get_grabbed (display));
+  g_assert_cmpint (hangar_display_get_guest_width (display), ==, 720);
+  g_test_message ("the display ended with: %s", hangar_display_get_error (display) ?: "(no error)");
+  save_screenshot (GTK_WIDGET (window), "widget-guest-gone.png");
+
+  /* Nothing to send to: keys and chords are dropped quietly. */
+  g_assert_false (hangar_display_process_key (display, KEY_A + 8, GDK_KEY_a, TRUE));
+  hangar_display_send_keys (display, (const guint[]) { KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE }, 3);
+}
+
+/* ---- Setup ---------------------------------------------------------------- */
+
+static void
+start_guest (void)
+{
+  g_autofree char *base = hangar_test_guest_xml (GUEST_NAME, NULL);
+  g_autoptr(GString) xml = g_string_new (base);
+  g_autoptr(GError) error = NULL;
+
+  g_string_replace (xml, "  <devices>\n",
+                    "  <devices>\n"
+                    "    <graphics type='vnc'/>\n"
+                    "    <video><model type='vga'/></video>\n", 1);
+  machine = hangar_test_env_define (env, xml->str);
+  machine_uuid = g_strdup (hangar_machine_get_uuid (machine));
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (machine), 5 * 60 * 1000);
+  hangar_machine_call_start_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  if (!hangar_test_wait_for_console (machine, BOOT_MARKER, BOOT_TIMEOUT_S))
+    g_error ("the guest did not boot; the serial log:\n%s", console_log ());
+}
+
+static void
+make_window (void)
+{
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+
+  window = GTK_WINDOW (gtk_window_new ());
+  gtk_window_set_title (window, "HangarDisplay");
+  gtk_window_set_default_size (window, 800, 500);
+  display = HANGAR_DISPLAY (hangar_display_new ());
+  /* 1:1, so the rendering can be compared pixel for pixel. */
+  hangar_display_set_scaling (display, HANGAR_DISPLAY_SCALE_NONE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), GTK_WIDGET (display));
+  gtk_window_set_child (window, scrolled);
+  gtk_window_present (window);
+  wait_for_frames (GTK_WIDGET (window));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_unsetenv ("LANGUAGE");
+
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    {
+      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
+      return g_test_run ();
+    }
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  /* gvnc's protocol trace, for a display that does not come up. */
+  if (g_getenv ("HANGAR_TEST_VNC_DEBUG") != NULL)
+    vnc_util_set_debug (TRUE);
+
+  g_test_add_func ("/display/keymap", test_keymap);
+  g_test_add_func ("/display/connect", test_connect);
+  g_test_add_func ("/display/matches-screendump", test_matches_screendump);
+  g_test_add_func ("/display/typing", test_typing);
+  g_test_add_func ("/display/grab", test_grab);
+  g_test_add_func ("/display/real-keys", test_real_keys);
+  g_test_add_func ("/display/desktop-resize", test_desktop_resize);
+  g_test_add_func ("/display/scaling", test_scaling);
+  g_test_add_func ("/display/reboot", test_reboot);
+  g_test_add_func ("/display/close-and-reopen", test_close_and_reopen);
+  g_test_add_func ("/display/guest-gone", test_guest_gone);
+
+  env = hangar_test_env_new (FALSE);   /* with its engine started */
+  start_guest ();
+  make_window ();
+
+  status = g_test_run ();
+
+  gtk_window_destroy (window);
+  g_clear_object (&machine);
+  hangar_test_env_free (env);
+  g_free (machine_uuid);
+  return status;
+}
