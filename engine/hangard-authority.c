@@ -437,6 +437,7 @@ on_name_owner_changed (GDBusConnection *connection,
                        gpointer         user_data)
 {
   HangardAuthority *self = user_data;
+  g_autoptr(GPtrArray) gone = NULL;
   const char *name, *old_owner, *new_owner;
 
   g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
@@ -444,15 +445,19 @@ on_name_owner_changed (GDBusConnection *connection,
     return;
 
   g_hash_table_remove (self->caller_uids, name);
-  /* A dialog for a caller that is gone helps no one: polkit closes it. */
+  /* A dialog for a caller that is gone helps no one: polkit closes it.
+   * Collected first: a cancelled check may end (and leave `pending`). */
+  gone = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->pending->len; i++)
     {
       GTask *task = g_ptr_array_index (self->pending, i);
       Check *check = g_task_get_task_data (task);
 
       if (g_strcmp0 (check->sender, name) == 0)
-        g_cancellable_cancel (g_task_get_cancellable (task));
+        g_ptr_array_add (gone, g_object_ref (g_task_get_cancellable (task)));
     }
+  for (guint i = 0; i < gone->len; i++)
+    g_cancellable_cancel (g_ptr_array_index (gone, i));
 }
 
 HangardAuthority *

@@ -253,6 +253,7 @@ struct _Op {
   HangardQemuImage *images;
   guint             n_images;
   guint             next_file;
+  gint64            next_fdset;   /* the fd set the next file goes into */
   char             *old_node;     /* CD-ROM: the medium's node before */
   char             *new_node;
 
@@ -496,21 +497,16 @@ new_fd_name (const char *what)
  * backing files) are opened here and handed over with add-fd, each as an
  * fd set of its own, as at start. */
 static gboolean
-open_disk_files (Op              *op,
-                 HangardDiskDef  *disk,
-                 GError         **error)
+open_disk_files (Op      *op,
+                 GError **error)
 {
   g_autoptr(HangardDomain) one = hangard_domain_copy (op->resolved);
   HangardQemuRun run = { 0 };
   const HangardQemuDiskFiles *files;
 
   /* The disk alone: no other disk, kernel or initrd to open. */
-  g_ptr_array_set_size (one->disks, 0);
-  g_ptr_array_add (one->disks, g_memdup2 (disk, sizeof *disk));
-  ((HangardDiskDef *) one->disks->pdata[0])->source_file = g_strdup (disk->source_file);
-  ((HangardDiskDef *) one->disks->pdata[0])->source_pool = g_strdup (disk->source_pool);
-  ((HangardDiskDef *) one->disks->pdata[0])->source_volume = g_strdup (disk->source_volume);
-  ((HangardDiskDef *) one->disks->pdata[0])->target_dev = g_strdup (disk->target_dev);
+  g_ptr_array_remove_range (one->disks, op->index + 1, one->disks->len - op->index - 1);
+  g_ptr_array_remove_range (one->disks, 0, op->index);
   g_ptr_array_set_size (one->nics, 0);
   g_clear_pointer (&one->kernel, g_free);
   g_clear_pointer (&one->initrd, g_free);
@@ -573,8 +569,80 @@ on_file_added (GTask    *task,
   json_object_set_int_member (arguments, "fdset-id", set);
   push_undo (op, "remove-fd", arguments);
   op->images[op->next_file].fdset = (guint) set;
+  op->next_fdset = set + 1;
   op->next_file++;
   send_next_file (task);
+}
+
+/* Fd sets of a disk's media that are gone: QEMU keeps a set while its
+ * monitor is connected, so they are removed here (those labelled
+ * "hangar-TARGET-N" by send_next_file(), but for `keep`). */
+typedef struct {
+  char    *prefix;
+  GArray  *keep;     /* guint fd set ids */
+} ForgetFdsets;
+
+static void
+on_fdsets_to_forget (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  ForgetFdsets *forget = user_data;
+  g_autoptr(JsonNode) reply = hangard_qmp_execute_finish (HANGARD_QMP (source), result, NULL);
+  JsonArray *sets = reply != NULL && JSON_NODE_HOLDS_ARRAY (reply) ? json_node_get_array (reply) : NULL;
+
+  for (guint i = 0; sets != NULL && i < json_array_get_length (sets); i++)
+    {
+      JsonObject *set = json_array_get_object_element (sets, i);
+      JsonArray *fds = set != NULL && json_object_has_member (set, "fds")
+                       ? json_object_get_array_member (set, "fds") : NULL;
+      gint64 id = set != NULL ? json_object_get_int_member_with_default (set, "fdset-id", -1) : -1;
+      gboolean ours = FALSE;
+      gboolean kept = FALSE;
+      JsonObject *arguments;
+
+      for (guint j = 0; fds != NULL && j < json_array_get_length (fds); j++)
+        {
+          JsonObject *fd = json_array_get_object_element (fds, j);
+
+          if (fd != NULL && g_str_has_prefix (json_object_get_string_member_with_default (fd, "opaque", ""),
+                                              forget->prefix))
+            ours = TRUE;
+        }
+      for (guint j = 0; j < forget->keep->len; j++)
+        if (g_array_index (forget->keep, guint, j) == id)
+          kept = TRUE;
+      if (!ours || kept || id < 0)
+        continue;
+
+      arguments = json_object_new ();
+      json_object_set_int_member (arguments, "fdset-id", id);
+      hangard_qmp_execute_async (HANGARD_QMP (source), "remove-fd", arguments, -1, NULL, ignore_reply, NULL);
+      json_object_unref (arguments);
+    }
+
+  g_free (forget->prefix);
+  g_array_unref (forget->keep);
+  g_free (forget);
+}
+
+static void
+forget_fdsets (HangardMachine         *machine,
+               HangardQmp             *qmp,
+               const char             *target,
+               const HangardQemuImage *keep,
+               guint                   n_keep)
+{
+  ForgetFdsets *forget;
+
+  if (!hangard_host_confines_qemu (hangard_daemon_get_host (hangard_machine_get_daemon (machine))))
+    return;
+  forget = g_new0 (ForgetFdsets, 1);
+  forget->prefix = g_strdup_printf ("hangar-%s-", target);
+  forget->keep = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < n_keep; i++)
+    g_array_append_val (forget->keep, keep[i].fdset);
+  hangard_qmp_execute_async (qmp, "query-fdsets", NULL, -1, NULL, on_fdsets_to_forget, forget);
 }
 
 /* ---- Attach a disk -------------------------------------------------------------- */
@@ -653,7 +721,29 @@ send_next_file (GTask *task)
   opaque = g_strdup_printf ("hangar-%s-%u", ((HangardDiskDef *) g_ptr_array_index (op->resolved->disks, op->index))->target_dev,
                             next_fd_number++);
   arguments = object_with ("opaque", opaque);
+  json_object_set_int_member (arguments, "fdset-id", op->next_fdset);
   op_qmp (task, "add-fd", arguments, fd, on_file_added);
+}
+
+/* Fd sets of their own, above every one QEMU has (from its command line
+ * and earlier changes): a file added to a set in use could stand in for
+ * another disk's. */
+static void
+on_fdsets (GTask    *task,
+           JsonNode *reply)
+{
+  Op *op = op_of (task);
+  JsonArray *sets = JSON_NODE_HOLDS_ARRAY (reply) ? json_node_get_array (reply) : NULL;
+
+  op->next_fdset = 1;
+  for (guint i = 0; sets != NULL && i < json_array_get_length (sets); i++)
+    {
+      JsonObject *set = json_array_get_object_element (sets, i);
+      gint64 id = set != NULL ? json_object_get_int_member_with_default (set, "fdset-id", 0) : 0;
+
+      op->next_fdset = MAX (op->next_fdset, id + 1);
+    }
+  send_next_file (task);
 }
 
 /* The disk's medium into QEMU: by path, or as fd sets when QEMU is confined. */
@@ -661,17 +751,20 @@ static void
 begin_blockdev (GTask *task)
 {
   Op *op = op_of (task);
-  HangardDiskDef *disk = g_ptr_array_index (op->resolved->disks, op->index);
   HangardDaemon *daemon = hangard_machine_get_daemon (op->machine);
   GError *error = NULL;
 
-  if (hangard_host_confines_qemu (hangard_daemon_get_host (daemon)) &&
-      !open_disk_files (op, disk, &error))
+  if (!hangard_host_confines_qemu (hangard_daemon_get_host (daemon)))
+    {
+      add_blockdev (task);
+      return;
+    }
+  if (!open_disk_files (op, &error))
     {
       op_fail (task, error);
       return;
     }
-  send_next_file (task);
+  op_qmp (task, "query-fdsets", NULL, -1, on_fdsets);
 }
 
 static void
@@ -703,8 +796,12 @@ on_tray_closed (GTask    *task,
 
   /* The old medium's node is unused now: gone, or left over at worst. */
   if (op->old_node != NULL)
-    hangard_qmp_execute_async (op->qmp, "blockdev-del", object_with ("node-name", op->old_node),
-                               -1, NULL, ignore_reply, NULL);
+    {
+      g_autoptr(JsonObject) arguments = object_with ("node-name", op->old_node);
+
+      hangard_qmp_execute_async (op->qmp, "blockdev-del", arguments, -1, NULL, ignore_reply, NULL);
+    }
+  forget_fdsets (op->machine, op->qmp, op->device->target_dev, op->images, op->n_images);
   op_succeed (task);
 }
 
@@ -810,7 +907,8 @@ on_blocks_queried (GTask    *task,
       if (block == NULL || g_strcmp0 (json_object_get_string_member_with_default (block, "qdev", ""), id) != 0)
         continue;
       found = TRUE;
-      inserted = json_object_get_object_member (block, "inserted");
+      inserted = json_object_has_member (block, "inserted")
+                 ? json_object_get_object_member (block, "inserted") : NULL;
       if (inserted != NULL)
         op->old_node = g_strdup (json_object_get_string_member_with_default (inserted, "node-name", NULL));
     }
@@ -899,6 +997,8 @@ finish_unplug (Unplug *unplug)
 
   hangard_qmp_execute_async (unplug->qmp, unplug->cleanup->command, unplug->cleanup->arguments, -1,
                              NULL, ignore_reply, NULL);
+  if (unplug->device->kind == HANGARD_DEVICE_DISK)
+    forget_fdsets (unplug->machine, unplug->qmp, unplug->device->target_dev, NULL, 0);
   if (hangard_vm_get_qmp (unplug->vm) != unplug->qmp)
     return;   /* another QEMU runs by now */
 

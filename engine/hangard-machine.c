@@ -551,16 +551,31 @@ on_stats (GObject      *source,
     g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a{sv})", stats));
 }
 
+/* What QEMU runs while it runs (with live device changes, whose NICs the
+ * vm's taps and backends follow), else the stored definition. `*owned`
+ * holds what must be freed. */
+static HangardDomain *
+running_or_stored_domain (HangardMachine  *self,
+                          HangardDomain  **owned)
+{
+  const char *xml = hangard_vm_get_running_xml (self->vm);
+
+  *owned = xml != NULL ? hangard_domain_parse (xml, -1, NULL) : NULL;
+  return *owned != NULL ? *owned : self->domain;
+}
+
 static gboolean
 handle_get_stats (HangarMachine         *iface,
                   GDBusMethodInvocation *invocation)
 {
   HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(HangardDomain) running = NULL;
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
     return TRUE;
 
-  hangard_vm_get_stats_async (self->vm, self->domain, NULL, on_stats, g_object_ref (invocation));
+  hangard_vm_get_stats_async (self->vm, running_or_stored_domain (self, &running), NULL, on_stats,
+                              g_object_ref (invocation));
   return TRUE;
 }
 
@@ -616,14 +631,17 @@ handle_get_interfaces (HangarMachine         *iface,
                        GDBusMethodInvocation *invocation)
 {
   HangardMachine *self = HANGARD_MACHINE (iface);
+  g_autoptr(HangardDomain) running = NULL;
+  HangardDomain *domain;
   GVariantBuilder builder;
 
   if (!hangard_daemon_authorize (self->daemon, invocation, HANGARD_ACCESS_READ))
     return TRUE;
 
+  domain = running_or_stored_domain (self, &running);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < self->domain->nics->len; i++)
-    g_variant_builder_add_value (&builder, describe_nic (self, g_ptr_array_index (self->domain->nics, i), i));
+  for (guint i = 0; i < domain->nics->len; i++)
+    g_variant_builder_add_value (&builder, describe_nic (self, g_ptr_array_index (domain->nics, i), i));
   hangar_machine_complete_get_interfaces (iface, invocation, g_variant_builder_end (&builder));
   return TRUE;
 }

@@ -154,7 +154,9 @@ main (int   argc,
   paths = hangard_paths_new (mode, root);
   if (mode == HANGARD_MODE_SYSTEM)
     {
-      g_autofree char *private_dir = g_build_filename (paths->runtime_dir, "qemu", NULL);
+      /* Beside /run/hangar (root's alone), so QEMU's user can reach its own. */
+      g_autofree char *run_dir = g_path_get_dirname (paths->runtime_dir);
+      g_autofree char *private_dir = g_build_filename (run_dir, "hangar-qemu", NULL);
       /* Transient scopes need systemd and the real system bus it listens on. */
       gboolean systemd = bus_address == NULL && g_file_test ("/run/systemd/system", G_FILE_TEST_IS_DIR);
 

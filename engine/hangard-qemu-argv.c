@@ -1082,14 +1082,12 @@ hangard_qemu_nic_hotplug_netdev (const HangardNicDef  *nic,
     }
   else if (fd_name != NULL)
     {
-      /* passt's end of a socket pair: the port forwards are passt's. */
-      g_autoptr(JsonObject) addr = json_object_new ();
-
-      json_object_set_string_member (addr, "type", "fd");
-      json_object_set_string_member (addr, "str", fd_name);
-      json_object_set_string_member (netdev, "type", "stream");
-      json_object_set_boolean_member (netdev, "server", FALSE);
-      json_object_set_object_member (netdev, "addr", g_steal_pointer (&addr));
+      /* passt's end of a socket pair: the port forwards are passt's.
+       * The "socket" backend speaks the same length-prefixed frames as
+       * "stream", and unlike QEMU 7.2's stream backend it closes a
+       * monitor fd at netdev_del, so passt ends with the interface. */
+      json_object_set_string_member (netdev, "type", "socket");
+      json_object_set_string_member (netdev, "fd", fd_name);
     }
   else
     {

@@ -101,9 +101,10 @@ JsonNode   *hangard_qemu_disk_blockdev        (const HangardDiskDef       *disk,
 JsonObject *hangard_qemu_disk_hotplug_device  (const HangardDiskDef       *disk,
                                                GError                    **error);
 /* The netdev_add arguments of `nic` under `netdev_id`: a tap for network
- * and bridge interfaces (`fd_name`: the tap as named by getfd), a passt
- * socket for user interfaces with `fd_name`, else QEMU's slirp with the
- * interface's port forwards. */
+ * and bridge interfaces (`fd_name`: the tap as named by getfd), passt's
+ * connected socket for user interfaces with `fd_name` (the "socket"
+ * backend: QEMU 7.2's "stream" backend keeps a monitor fd open after
+ * netdev_del), else QEMU's slirp with the interface's port forwards. */
 JsonObject *hangard_qemu_nic_hotplug_netdev   (const HangardNicDef        *nic,
                                                const char                 *netdev_id,
                                                const char                 *fd_name,

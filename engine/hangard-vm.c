@@ -1293,6 +1293,22 @@ on_adopt_qmp_connected (GObject      *source,
   hangard_qmp_execute_async (self->qmp, "query-status", NULL, -1, NULL, on_adopt_status, g_steal_pointer (&task));
 }
 
+/* System mode: a QEMU that ended while no engine watched it left its
+ * private directory and cgroups behind; its run state names them. */
+static void
+remove_stale_sandbox (HangardVm *self)
+{
+  g_autoptr(GKeyFile) info = g_key_file_new ();
+  g_autofree char *dir = NULL;
+  g_auto(GStrv) cgroups = NULL;
+
+  if (!g_key_file_load_from_file (info, self->run_info_path, G_KEY_FILE_NONE, NULL))
+    return;
+  dir = g_key_file_get_string (info, "run", "qemu-dir", NULL);
+  cgroups = g_key_file_get_string_list (info, "run", "qemu-cgroups", NULL, NULL);
+  hangard_qemu_sandbox_remove (dir, (const char * const *) cgroups);
+}
+
 void
 hangard_vm_adopt_async (HangardVm           *self,
                         GCancellable        *cancellable,
@@ -1305,6 +1321,7 @@ hangard_vm_adopt_async (HangardVm           *self,
 
   if (pid == 0 || !process_is_our_qemu (self, pid))
     {
+      remove_stale_sandbox (self);
       remove_runtime_files (self);
       g_task_return_boolean (task, FALSE);
       return;

@@ -358,7 +358,7 @@ on_display_opened (GObject      *source,
       return;
     }
 
-  if (!wants_display (self) && !machine_has_qemu (self))
+  if (!machine_has_qemu (self))
     {
       close (fd);
       refresh_status (self);
@@ -918,7 +918,7 @@ screenshot_activated (GtkWidget  *widget,
   gtk_file_filter_set_name (filter, _("PNG images"));
   gtk_file_filter_add_mime_type (filter, "image/png");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
-  if (pictures != NULL && g_file_test (pictures, G_FILE_TEST_IS_DIR))
+  if (pictures != NULL)
     {
       g_autoptr(GFile) folder = g_file_new_for_path (pictures);
 

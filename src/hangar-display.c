@@ -378,7 +378,6 @@ hangar_display_process_key (HangarDisplay *self,
     return FALSE;
 
   qnum = hangar_keymap_keycode_to_qnum (keycode);
-  g_debug ("key %u (keyval 0x%x) %s: scancode 0x%x", keycode, keyval, pressed ? "down" : "up", qnum);
 
   if (pressed && self->grabbed && completes_release_chord (self, qnum))
     {
@@ -392,7 +391,7 @@ hangar_display_process_key (HangarDisplay *self,
 
   if (qnum == 0 && vnc_connection_get_ext_key_event (self->conn))
     {
-      g_debug ("no scancode for key code %u (keyval 0x%x)", keycode, keyval);
+      g_debug ("no scancode for key code %u", keycode);
       return self->grabbed;
     }
 
@@ -987,8 +986,11 @@ on_vnc_disconnected (VncConnection *conn,
                      gpointer       user_data)
 {
   HangarDisplay *self = HANGAR_DISPLAY (user_data);
+  gboolean was_connected = self->connected;
 
   g_debug ("VNC connection ended%s%s", self->error ? ": " : "", self->error ? self->error : "");
+  /* Nothing can be sent any more: keys held are simply forgotten. */
+  self->connected = FALSE;
   hangar_display_release_keyboard (self);
   memset (self->pressed, 0, sizeof self->pressed);
   disconnect_conn (self);
@@ -997,9 +999,8 @@ on_vnc_disconnected (VncConnection *conn,
   g_clear_object (&self->fb);
   stop_updates (self);
 
-  if (self->connected)
+  if (was_connected)
     {
-      self->connected = FALSE;
       update_cursor (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED]);
     }

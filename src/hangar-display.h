@@ -21,7 +21,7 @@ G_DECLARE_FINAL_TYPE (HangarDisplay, hangar_display, HANGAR, DISPLAY, GtkWidget)
 
 #define HANGAR_TYPE_DISPLAY_SCALING (hangar_display_scaling_get_type ())
 typedef enum {
-  HANGAR_DISPLAY_SCALE_FIT,      /* scale to the allocation, aspect kept (never above 1:1 unless asked) */
+  HANGAR_DISPLAY_SCALE_FIT,      /* scale to the allocation, aspect kept (never above 1:1 but with "upscale") */
   HANGAR_DISPLAY_SCALE_NONE,     /* 1:1; put the widget in a GtkScrolledWindow to scroll */
 } HangarDisplayScaling;
 
@@ -33,16 +33,17 @@ GtkWidget    *hangar_display_new                (void);
  * starts the handshake. A previous connection is closed first. Emits
  * "connected" once the first framebuffer is set up, "disconnected" when
  * the connection ends for any reason but hangar_display_close() or a new
- * open_fd (the guest's QEMU ended, the socket broke, a protocol error):
- * the widget keeps its last image until the next open_fd. Property
- * "connected" (read-only) follows the same. */
+ * open_fd (the guest's QEMU ended, the socket broke, a protocol error).
+ * The last image stays, also across open_fd until the new connection has
+ * drawn over it. Property "connected" (read-only) follows the same. The
+ * connection is shared: other clients of the same guest stay connected. */
 void          hangar_display_open_fd            (HangarDisplay        *self,
                                                  int                   fd);
 void          hangar_display_close              (HangarDisplay        *self);
 gboolean      hangar_display_is_connected       (HangarDisplay        *self);
 
-/* Why the last connection ended, as gvnc said it (untranslated, for logs
- * and details), or NULL when it ended cleanly or is still up. */
+/* Why the last connection ended, for logs and details (gvnc's own words
+ * are not translated), or NULL when none did or it ended without one. */
 const char   *hangar_display_get_error          (HangarDisplay        *self);
 
 /* Size of the guest's framebuffer (0×0 before the first one); read-only

@@ -3,6 +3,7 @@
 
 #include "hangar-machine-actions.h"
 
+#include "hangar-clone-dialog.h"
 #include "hangar-connection.h"
 #include "hangar-machine-def.h"
 #include "hangar-window.h"
@@ -41,11 +42,25 @@ static const ActionInfo actions[HANGAR_MACHINE_N_ACTIONS] = {
   [HANGAR_MACHINE_ACTION_DELETE] = {
     "delete", "Undefine", N_("Could not delete “%s”"),
     { "shutoff", "crashed", "saved" } },
+  [HANGAR_MACHINE_ACTION_SAVE_STATE] = {
+    "save-state", "ManagedSave", N_("Could not save the state of “%s”"),
+    { "running", "paused" } },
+  [HANGAR_MACHINE_ACTION_DISCARD_SAVED_STATE] = {
+    "discard-saved-state", "ManagedSaveRemove", N_("Could not discard the saved state of “%s”"),
+    { "saved" } },
+  [HANGAR_MACHINE_ACTION_SAVE_TO_FILE] = {
+    "save-to-file", "Save", N_("Could not save “%s” to a file"),
+    { "running", "paused" } },
+  /* The engine clones machines that are off: QEMU does not hold their disks. */
+  [HANGAR_MACHINE_ACTION_CLONE] = {
+    "clone", "Clone", N_("Could not clone “%s”"),
+    { "shutoff", "crashed" } },
 };
 
 typedef struct {
   HangarMachineAction  action;
   char                *machine_name;
+  char                *path;           /* SAVE_TO_FILE: the file */
   GWeakRef             window;
 } CallData;
 
@@ -53,6 +68,7 @@ static void
 call_data_free (CallData *data)
 {
   g_free (data->machine_name);
+  g_free (data->path);
   g_weak_ref_clear (&data->window);
   g_free (data);
 }
@@ -117,7 +133,20 @@ call_done (GObject      *source,
   g_autofree char *what = NULL;
 
   if (reply != NULL)
-    return;
+    {
+      window = g_weak_ref_get (&data->window);
+      if (window != NULL && data->action == HANGAR_MACHINE_ACTION_SAVE_TO_FILE)
+        {
+          /* TRANSLATORS: a machine's name, then a file's path */
+          g_autofree char *text = g_strdup_printf (_("“%s” was saved to %s. "
+                                                     "Restore from File… in the main menu "
+                                                     "starts it again from there."),
+                                                   data->machine_name, data->path);
+
+          hangar_window_show_message (window, text);
+        }
+      return;
+    }
 
   g_debug ("%s %s: %s", actions[data->action].method, data->machine_name, error->message);
   window = g_weak_ref_get (&data->window);
@@ -132,7 +161,8 @@ static void
 call_engine (HangarMachineAction  action,
              HangarMachine       *machine,
              GtkWidget           *context,
-             gboolean             remove_storage)
+             gboolean             remove_storage,
+             const char          *path)
 {
   CallData *data = g_new0 (CallData, 1);
   GtkRoot *root = gtk_widget_get_root (context);
@@ -149,6 +179,13 @@ call_engine (HangarMachineAction  action,
       if (remove_storage)
         g_variant_builder_add (&options, "{sv}", "remove-storage", g_variant_new_boolean (TRUE));
       parameters = g_variant_new ("(a{sv})", &options);
+    }
+  else if (action == HANGAR_MACHINE_ACTION_SAVE_STATE)
+    parameters = g_variant_new ("(a{sv})", NULL);
+  else if (action == HANGAR_MACHINE_ACTION_SAVE_TO_FILE)
+    {
+      data->path = g_strdup (path);
+      parameters = g_variant_new ("(sa{sv})", path, NULL);
     }
 
   g_dbus_proxy_call (G_DBUS_PROXY (machine), actions[action].method, parameters,
@@ -221,7 +258,7 @@ on_delete_response (AdwMessageDialog *dialog,
   GtkCheckButton *check = g_object_get_data (G_OBJECT (dialog), "remove-storage");
 
   if (g_str_equal (response, "delete") && parent != NULL)
-    call_engine (HANGAR_MACHINE_ACTION_DELETE, machine, parent, gtk_check_button_get_active (check));
+    call_engine (HANGAR_MACHINE_ACTION_DELETE, machine, parent, gtk_check_button_get_active (check), NULL);
 }
 
 static void
@@ -269,6 +306,134 @@ confirm_delete (HangarMachine *machine,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* ---- Discarding a saved state: confirm first ------------------------------ */
+
+static void
+on_discard_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     gpointer          user_data)
+{
+  GtkWidget *parent = GTK_WIDGET (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
+  HangarMachine *machine = g_object_get_data (G_OBJECT (dialog), "machine");
+
+  if (g_str_equal (response, "discard") && parent != NULL)
+    call_engine (HANGAR_MACHINE_ACTION_DISCARD_SAVED_STATE, machine, parent, FALSE, NULL);
+}
+
+static void
+confirm_discard (HangarMachine *machine,
+                 GtkWidget     *context)
+{
+  GtkRoot *root = gtk_widget_get_root (context);
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                       NULL, NULL));
+  adw_message_dialog_format_heading (dialog, _("Discard the Saved State of “%s”?"),
+                                     hangar_machine_get_name (machine));
+  adw_message_dialog_set_body (dialog, _("The next start boots the machine afresh. What ran in it "
+                                         "when it was saved is lost, as after a power cut."));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "discard", _("_Discard"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "discard", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "machine", g_object_ref (machine), g_object_unref);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_discard_response), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- Saving to a file ----------------------------------------------------- */
+
+void
+hangar_machine_action_save_to_file (HangarMachine *machine,
+                                    GFile         *file,
+                                    GtkWidget     *context)
+{
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (HANGAR_IS_MACHINE (machine));
+  g_return_if_fail (G_IS_FILE (file));
+  g_return_if_fail (GTK_IS_WIDGET (context));
+
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      GtkRoot *root = gtk_widget_get_root (context);
+
+      if (HANGAR_IS_WINDOW (root))
+        hangar_window_show_message (HANGAR_WINDOW (root),
+                                    _("Choose a file on this computer: the engine writes it itself"));
+      return;
+    }
+  call_engine (HANGAR_MACHINE_ACTION_SAVE_TO_FILE, machine, context, FALSE, path);
+}
+
+static void
+on_save_file_response (GtkNativeDialog *dialog,
+                       int              response,
+                       gpointer         user_data)
+{
+  HangarMachine *machine = g_object_get_data (G_OBJECT (dialog), "machine");
+  GtkWindow *parent = gtk_native_dialog_get_transient_for (dialog);
+
+  if (response == GTK_RESPONSE_ACCEPT && parent != NULL)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+
+      if (file != NULL)
+        hangar_machine_action_save_to_file (machine, file, GTK_WIDGET (parent));
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+choose_save_file (HangarMachine *machine,
+                  GtkWidget     *context)
+{
+  GtkRoot *root = gtk_widget_get_root (context);
+  g_autofree char *title = g_strdup_printf (_("Save “%s” to a File"), hangar_machine_get_name (machine));
+  g_autofree char *name = g_strdup_printf ("%s.save", hangar_machine_get_name (machine));
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  g_object_set_data_full (G_OBJECT (chooser), "machine", g_object_ref (machine), g_object_unref);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_save_file_response), NULL);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ---- Cloning -------------------------------------------------------------- */
+
+static void
+on_cloned (HangarCloneDialog *dialog,
+           const char        *object_path,
+           HangarWindow      *window)
+{
+  hangar_window_show_machine (window, object_path);
+}
+
+static void
+open_clone_dialog (HangarMachine *machine,
+                   GtkWidget     *context)
+{
+  GtkRoot *root = gtk_widget_get_root (context);
+  GDBusObjectManager *object_manager = NULL;
+  HangarCloneDialog *dialog;
+
+  if (HANGAR_IS_WINDOW (root))
+    object_manager = hangar_connection_get_object_manager (hangar_window_get_connection (HANGAR_WINDOW (root)));
+  dialog = hangar_clone_dialog_present (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                        object_manager, machine);
+  if (HANGAR_IS_WINDOW (root))
+    g_signal_connect_object (dialog, "cloned", G_CALLBACK (on_cloned), root, 0);
+}
+
 void
 hangar_machine_action_run (HangarMachineAction  action,
                            HangarMachine       *machine,
@@ -278,8 +443,21 @@ hangar_machine_action_run (HangarMachineAction  action,
   g_return_if_fail (HANGAR_IS_MACHINE (machine));
   g_return_if_fail (GTK_IS_WIDGET (context));
 
-  if (action == HANGAR_MACHINE_ACTION_DELETE)
-    confirm_delete (machine, context);
-  else
-    call_engine (action, machine, context, FALSE);
+  switch (action)
+    {
+    case HANGAR_MACHINE_ACTION_DELETE:
+      confirm_delete (machine, context);
+      break;
+    case HANGAR_MACHINE_ACTION_DISCARD_SAVED_STATE:
+      confirm_discard (machine, context);
+      break;
+    case HANGAR_MACHINE_ACTION_SAVE_TO_FILE:
+      choose_save_file (machine, context);
+      break;
+    case HANGAR_MACHINE_ACTION_CLONE:
+      open_clone_dialog (machine, context);
+      break;
+    default:
+      call_engine (action, machine, context, FALSE, NULL);
+    }
 }

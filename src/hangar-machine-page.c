@@ -10,6 +10,8 @@
 #include "hangar-connection.h"
 #include "hangar-machine-actions.h"
 #include "hangar-machine-def.h"
+#include "hangar-serial-console.h"
+#include "hangar-snapshots-view.h"
 #include "hangar-display-view.h"
 #include "hangar-display-window.h"
 #include "hangar-stats-sample.h"
@@ -19,9 +21,7 @@
 #define RESOURCE_PATH "/io/github/hangarvm/Hangar/"
 #define STATS_INTERVAL_S 2
 #define CLOCK_INTERVAL_S 1
-#define CONSOLE_INTERVAL_S 2
 #define INTERFACES_EVERY_N_STATS 5
-#define CONSOLE_MAX_BYTES (256 * 1024)
 #define GRAPH_WINDOW_US (5 * 60 * G_USEC_PER_SEC)
 #define REFETCH_DELAY_MS 250
 #define KIB G_GUINT64_CONSTANT (1024)
@@ -144,11 +144,6 @@ struct _HangarMachinePage
   gboolean           editing_xml;
   guint              refetch_source;
 
-  /* Console */
-  guint              console_source;
-  gboolean           console_pending;
-  char              *console_text;
-
   /* Template children */
   GtkWidget         *content;
   GtkLabel          *title_label;
@@ -195,9 +190,8 @@ struct _HangarMachinePage
   GtkDropDown       *nic_model_dropdown;
   GtkWidget         *add_nic_confirm;
 
-  GtkStack          *console_stack;
-  GtkScrolledWindow *console_scroller;
-  GtkTextView       *console_view;
+  HangarSnapshotsView *snapshots_view;
+  HangarSerialConsole *serial_console;
 
   GtkLabel          *xml_hint;
   GtkWidget         *xml_cancel_button;
@@ -224,7 +218,6 @@ G_DEFINE_FINAL_TYPE (HangarMachinePage, hangar_machine_page, GTK_TYPE_WIDGET)
 static void update_polling       (HangarMachinePage *self);
 static void fetch_definition     (HangarMachinePage *self);
 static void fetch_interfaces     (HangarMachinePage *self);
-static void fetch_console        (HangarMachinePage *self);
 static void refresh_display      (HangarMachinePage *self);
 
 /* ---- Small helpers -------------------------------------------------------- */
@@ -467,6 +460,9 @@ update_actions (HangarMachinePage *self)
 
       gtk_widget_action_set_enabled (GTK_WIDGET (self), lifecycle_actions[i].name, reason == NULL);
       tooltips[i] = reason != NULL ? reason : _(lifecycle_actions[i].tooltip);
+      /* A managed save: Start resumes the guest where it was. */
+      if (i == ACTION_START && reason == NULL && g_str_equal (state, "saved"))
+        tooltips[i] = _("Resume the machine from its saved state");
       if (i == ACTION_START)
         can_start = reason == NULL;
     }
@@ -616,7 +612,7 @@ refresh_header (HangarMachinePage *self)
   const char *title = self->machine != NULL ? hangar_machine_get_title (self->machine) : NULL;
   const char *state = machine_state (self);
   static const char * const state_classes[] = {
-    "shutoff", "starting", "running", "paused", "shutting-down", "crashed"
+    "shutoff", "starting", "running", "paused", "shutting-down", "crashed", "saved"
   };
 
   if (title != NULL && title[0] != '\0')
@@ -1758,140 +1754,6 @@ show_xml_error (HangarMachinePage *self,
   gtk_widget_grab_focus (GTK_WIDGET (self->xml_view));
 }
 
-/* ---- Console -------------------------------------------------------------- */
-
-/* @p is at an ESC: the last byte of its escape sequence (CSI, OSC or a
- * two-byte one). */
-static const char *
-skip_escape (const char *p,
-             const char *end)
-{
-  if (p + 1 >= end)
-    return p;
-  if (p[1] == '[')
-    {
-      for (p += 2; p < end; p++)
-        if ((guchar) *p >= 0x40 && (guchar) *p <= 0x7e)
-          return p;
-      return end - 1;
-    }
-  if (p[1] == ']')
-    {
-      for (p += 2; p < end; p++)
-        if (*p == '\a' || (*p == '\033' && p + 1 < end && p[1] == '\\'))
-          return *p == '\a' ? p : p + 1;
-      return end - 1;
-    }
-  return p + 1;
-}
-
-/* The serial log as text: terminal escapes, carriage returns and other
- * control characters dropped, invalid UTF-8 replaced. */
-static char *
-console_text (const char *bytes,
-              gsize       length)
-{
-  g_autoptr(GString) text = g_string_sized_new (length);
-  const char *end = bytes + length;
-
-  for (const char *p = bytes; p < end; p++)
-    {
-      if (*p == '\033')
-        p = skip_escape (p, end);
-      else if (*p == '\n' || *p == '\t' || (guchar) *p >= 0x20)
-        g_string_append_c (text, *p);
-    }
-  return g_utf8_make_valid (text->str, text->len);
-}
-
-static gboolean
-console_at_end (HangarMachinePage *self)
-{
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->console_scroller);
-
-  return gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
-         gtk_adjustment_get_upper (adjustment) - 1;
-}
-
-static void
-scroll_console_to_end (HangarMachinePage *self)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->console_view);
-  GtkTextMark *mark = gtk_text_buffer_get_mark (buffer, "hangar-end");
-  GtkTextIter end;
-
-  gtk_text_buffer_get_end_iter (buffer, &end);
-  if (mark == NULL)
-    mark = gtk_text_buffer_create_mark (buffer, "hangar-end", &end, FALSE);
-  else
-    gtk_text_buffer_move_mark (buffer, mark, &end);
-  gtk_text_view_scroll_to_mark (self->console_view, mark, 0, TRUE, 0, 1);
-}
-
-static void
-show_console_text (HangarMachinePage *self,
-                   char              *text)
-{
-  gboolean follow = self->console_text == NULL || console_at_end (self);
-
-  if (g_strcmp0 (text, self->console_text) == 0)
-    {
-      g_free (text);
-      return;
-    }
-  g_free (self->console_text);
-  self->console_text = text;
-  set_text_view_text (self->console_view, text);
-  gtk_stack_set_visible_child_name (self->console_stack, text[0] != '\0' ? "log" : "empty");
-  if (follow)
-    scroll_console_to_end (self);
-}
-
-static void
-on_console_ready (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(HangarMachinePage) self = user_data;
-  g_autoptr(GVariant) data = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *bytes;
-  gsize length;
-
-  if (!hangar_machine_call_get_console_log_finish (HANGAR_MACHINE (source), &data, result, &error))
-    {
-      if (is_cancelled (error))
-        return;
-      g_debug ("Cannot read the console of %s: %s", machine_name (self), error->message);
-      self->console_pending = FALSE;
-      return;
-    }
-  self->console_pending = FALSE;
-  bytes = g_variant_get_fixed_array (data, &length, 1);
-  show_console_text (self, console_text (length > 0 ? bytes : "", length));
-}
-
-static void
-fetch_console (HangarMachinePage *self)
-{
-  if (self->machine == NULL || self->console_pending)
-    return;
-  self->console_pending = TRUE;
-  hangar_machine_call_get_console_log (self->machine, CONSOLE_MAX_BYTES, self->cancellable,
-                                       on_console_ready, g_object_ref (self));
-}
-
-static gboolean
-on_console_tick (gpointer user_data)
-{
-  HangarMachinePage *self = user_data;
-
-  /* A machine that is off writes nothing new. */
-  if (machine_is_active (self) || self->console_text == NULL)
-    fetch_console (self);
-  return G_SOURCE_CONTINUE;
-}
-
 /* ---- Polling -------------------------------------------------------------- */
 
 /* Starts or stops a timer; TRUE when it was just started. */
@@ -1930,9 +1792,6 @@ update_polling (HangarMachinePage *self)
     poll_stats (self);
   set_timer (&self->clock_source, mapped && active && page_is_visible (self, "overview"),
              CLOCK_INTERVAL_S, on_clock_tick, self);
-  if (set_timer (&self->console_source, mapped && page_is_visible (self, "console"),
-                 CONSOLE_INTERVAL_S, on_console_tick, self))
-    fetch_console (self);
 }
 
 static void
@@ -1965,7 +1824,21 @@ refresh_display (HangarMachinePage *self)
   if (self->display_window != NULL)
     name = "detached";
   else if (self->machine == NULL || !machine_is_active (self))
-    name = "off";
+    {
+      name = "off";
+      if (state_is (self, "saved"))
+        {
+          adw_status_page_set_title (self->display_off_page, _("The Machine Is Saved"));
+          adw_status_page_set_description (self->display_off_page,
+                                           _("Its memory is kept on disk. Start resumes it where it was."));
+        }
+      else
+        {
+          adw_status_page_set_title (self->display_off_page, _("The Machine Is Off"));
+          adw_status_page_set_description (self->display_off_page,
+                                           _("Start the machine to see its display."));
+        }
+    }
   else if (!has_display (self))
     name = "no-graphics";
   else
@@ -2091,6 +1964,16 @@ fullscreen_display_activated (GtkWidget  *widget,
                                       !hangar_display_view_get_fullscreen (self->display_view));
 }
 
+/* ---- Snapshots ------------------------------------------------------------ */
+
+/* The view's failures go to the window with the page's own. */
+static void
+on_snapshots_error (HangarMachinePage *self,
+                    const GError      *error)
+{
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+}
+
 /* ---- The machine ---------------------------------------------------------- */
 
 static void
@@ -2120,7 +2003,6 @@ forget_machine (HangarMachinePage *self)
 
   self->lifecycle_busy = FALSE;
   self->stats_pending = FALSE;
-  self->console_pending = FALSE;
   self->update_pending = FALSE;
   self->rereading = FALSE;
   self->resources_dirty = FALSE;
@@ -2128,7 +2010,6 @@ forget_machine (HangarMachinePage *self)
   self->graphs_start_time = 0;
   g_clear_pointer (&self->stored_xml, g_free);
   g_clear_pointer (&self->def, hangar_machine_def_free);
-  g_clear_pointer (&self->console_text, g_free);
 }
 
 static void
@@ -2137,8 +2018,6 @@ reset_views (HangarMachinePage *self)
   clear_graphs (self);
   set_xml_editing (self, FALSE);
   set_text_view_text (self->xml_view, "");
-  set_text_view_text (self->console_view, "");
-  gtk_stack_set_visible_child_name (self->console_stack, "empty");
   gtk_label_set_label (self->ip_value, "");
   refresh_hardware (self);
   sync_definition_sensitivity (self);
@@ -2175,11 +2054,12 @@ hangar_machine_page_set_machine (HangarMachinePage *self,
     }
 
   hangar_display_view_set_machine (self->display_view, machine);
+  hangar_serial_console_set_machine (self->serial_console, machine);
+  hangar_snapshots_view_set_machine (self->snapshots_view, machine, object_manager (self));
   show_first_view (self);
 
   /* Timers restart for the new machine. */
   g_clear_handle_id (&self->stats_source, g_source_remove);
-  g_clear_handle_id (&self->console_source, g_source_remove);
   refresh_state (self);
 }
 
@@ -2248,7 +2128,6 @@ hangar_machine_page_dispose (GObject *object)
 
   g_clear_handle_id (&self->stats_source, g_source_remove);
   g_clear_handle_id (&self->clock_source, g_source_remove);
-  g_clear_handle_id (&self->console_source, g_source_remove);
   if (self->display_view != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->display_view, self);
@@ -2324,9 +2203,9 @@ bind_template (GtkWidgetClass *widget_class)
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, nic_model_dropdown);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, add_nic_confirm);
 
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, console_stack);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, console_scroller);
-  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, console_view);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, snapshots_view);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, serial_console);
+  gtk_widget_class_bind_template_callback (widget_class, on_snapshots_error);
 
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, xml_hint);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, xml_cancel_button);
@@ -2393,6 +2272,8 @@ hangar_machine_page_class_init (HangarMachinePageClass *klass)
 
   g_type_ensure (HANGAR_TYPE_USAGE_GRAPH);
   g_type_ensure (HANGAR_TYPE_DISPLAY_VIEW);
+  g_type_ensure (HANGAR_TYPE_SERIAL_CONSOLE);
+  g_type_ensure (HANGAR_TYPE_SNAPSHOTS_VIEW);
   bind_template (widget_class);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "machinepage");

@@ -10,8 +10,10 @@ G_BEGIN_DECLS
 /* The right-hand side of the main window for one machine: its title and
  * state, the lifecycle actions ("machine.start", "machine.shutdown",
  * "machine.force-off", "machine.reboot", "machine.reset", "machine.pause",
- * "machine.resume", "machine.begin-install") and the Overview, Hardware
- * ("hardware.add-disk": the Add Disk dialog), Console and XML views.
+ * "machine.resume", "machine.begin-install") and the Display
+ * (HangarDisplayView; "display.fullscreen", F11 anywhere in the window), Overview, Hardware
+ * ("hardware.add-disk": the Add Disk dialog), Console and XML views. A running
+ * machine opens on its Display.
  *
  * Everything goes through the machine's D-Bus proxy, asynchronously. Engine
  * errors the user should hear about are emitted as the "error" signal

@@ -102,6 +102,8 @@ badge_class (const char *state)
     return "paused";
   if (g_strcmp0 (state, "crashed") == 0)
     return "crashed";
+  if (g_strcmp0 (state, "saved") == 0)
+    return "saved";
   if (g_strcmp0 (state, "starting") == 0 || g_strcmp0 (state, "shutting-down") == 0)
     return "busy";
   return "shutoff";

@@ -1108,7 +1108,7 @@ choose_kernel_file (HangarNewMachine *self,
                                         _("_Choose"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   g_object_set_data (G_OBJECT (dialog), "hangar-entry", entry);
-  g_signal_connect (dialog, "response", G_CALLBACK (on_kernel_file_chosen), self);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_kernel_file_chosen), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 

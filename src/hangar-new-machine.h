@@ -7,9 +7,13 @@
 
 G_BEGIN_DECLS
 
-/* The New Machine assistant: a modal window that walks through source,
- * operating system, memory and processors, storage, name and network, and
- * a summary; Create makes the disk, defines the machine and starts it.
+/* The New Machine assistant: a modal window that walks through source (an
+ * installer ISO, a disk image to import, or, advanced, network boot (PXE)
+ * or a kernel, initrd and arguments of one's own), operating system
+ * (detected from an ISO, else chosen), memory and processors, storage,
+ * name and network, and a summary; Create makes the disk, defines the
+ * machine and starts it (or, "Customize Before Install", leaves it off for
+ * its hardware settings).
  *
  * Signals:
  *   "created" (const char *object_path): the machine was defined (and
@@ -44,7 +48,8 @@ void              hangar_new_machine_set_iso_file (HangarNewMachine   *self,
                                                    const char         *path);
 
 /* TRUE while the assistant waits for something (the engine's answers,
- * the osinfo database, ISO detection, the creation): see "busy". */
+ * the osinfo database, ISO detection, a kernel or initrd file being looked
+ * at, the creation): see "busy". */
 gboolean          hangar_new_machine_get_busy     (HangarNewMachine   *self);
 
 /* What Create would send: the domain XML of the current choices. Free

@@ -213,6 +213,8 @@ update_page (HangarWindow *self)
   gtk_spinner_set_spinning (self->spinner, state == HANGAR_CONNECTION_CONNECTING);
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "new-machine")),
                                state == HANGAR_CONNECTION_CONNECTED);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "restore-from-file")),
+                               state == HANGAR_CONNECTION_CONNECTED);
   if (status != NULL)
     {
       gtk_stack_set_visible_child_name (self->status_stack, status);
@@ -488,6 +490,111 @@ on_machine_created (HangarWindow *self,
   select_pending (self);
 }
 
+void
+hangar_window_show_machine (HangarWindow *self,
+                            const char   *object_path)
+{
+  g_return_if_fail (HANGAR_IS_WINDOW (self));
+  g_return_if_fail (object_path != NULL);
+
+  on_machine_created (self, object_path);
+}
+
+/* ---- Restoring a saved machine -------------------------------------------- */
+
+/* Loading a saved guest under TCG on a loaded host: longer than 25 s. */
+#define RESTORE_TIMEOUT_MS (5 * 60 * 1000)
+
+static void
+on_restored (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HangarWindow *self = g_task_get_source_object (task);
+  const char *name = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (!hangar_manager_call_restore_finish (HANGAR_MANAGER (source), &path, result, &error))
+    {
+      /* TRANSLATORS: %s is the save file's name */
+      g_autofree char *what = g_strdup_printf (_("Could not restore from “%s”"), name);
+
+      hangar_window_show_failure (self, what, error);
+      return;
+    }
+  hangar_window_show_machine (self, path);
+}
+
+void
+hangar_window_restore_from_file (HangarWindow *self,
+                                 GFile        *file)
+{
+  HangarManager *manager;
+  g_autofree char *path = NULL;
+  GTask *task;
+
+  g_return_if_fail (HANGAR_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  path = g_file_get_path (file);
+  manager = hangar_connection_get_manager (self->connection);
+  if (path == NULL)
+    {
+      hangar_window_show_message (self, _("Choose a file on this computer: the engine reads it itself"));
+      return;
+    }
+  if (manager == NULL)
+    {
+      hangar_window_show_message (self, _("Not connected to an engine"));
+      return;
+    }
+
+  task = g_task_new (self, NULL, NULL, NULL);
+  g_task_set_task_data (task, g_file_get_basename (file), g_free);
+  g_dbus_proxy_call (G_DBUS_PROXY (manager), "Restore",
+                     g_variant_new ("(sa{sv})", path, NULL),
+                     G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, RESTORE_TIMEOUT_MS,
+                     NULL, on_restored, task);
+}
+
+static void
+on_restore_file_response (GtkNativeDialog *dialog,
+                          int              response,
+                          gpointer         user_data)
+{
+  HangarWindow *self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+
+      if (file != NULL)
+        hangar_window_restore_from_file (self, file);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+restore_from_file (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  HangarWindow *self = user_data;
+  GtkFileChooserNative *chooser;
+
+  if (hangar_connection_get_state (self->connection) != HANGAR_CONNECTION_CONNECTED)
+    return;
+
+  chooser = gtk_file_chooser_native_new (_("Restore a Machine from a File"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Restore"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_restore_file_response), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static void
 new_machine (GSimpleAction *action,
              GVariant      *parameter,
@@ -536,6 +643,7 @@ static const GActionEntry win_entries[] = {
   { "new-machine", new_machine },
   { "search", search },
   { "back", back },
+  { "restore-from-file", restore_from_file },
   { "error-details", show_error_details, "(ss)" },
 };
 

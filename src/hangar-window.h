@@ -15,8 +15,11 @@ G_BEGIN_DECLS
  *   win.new-machine      the New Machine assistant
  *   win.search           show the search bar
  *   win.back             back to the list when the window is narrow
+ *   win.restore-from-file  a file dialog, then Manager.Restore: the machine
+ *                        saved in the file runs again, and is selected
  *   machine.start, machine.shutdown, machine.force-off, machine.reboot,
- *   machine.pause, machine.resume, machine.delete
+ *   machine.pause, machine.resume, machine.delete, machine.save-state,
+ *   machine.discard-saved-state, machine.save-to-file, machine.clone
  *                        on the selected machine (a row's own menu acts on
  *                        its machine with the same names) */
 
@@ -46,6 +49,17 @@ HangarMachine    *hangar_window_get_selected_machine (HangarWindow     *self);
  * returns whether it did. */
 gboolean          hangar_window_select_machine       (HangarWindow     *self,
                                                       const char       *object_path);
+
+/* Selects the machine at @object_path, now or once the list shows it (a
+ * machine just made), clearing a search that would hide it. */
+void              hangar_window_show_machine         (HangarWindow     *self,
+                                                      const char       *object_path);
+
+/* Restores the machine saved in @file (Manager.Restore): what
+ * win.restore-from-file does once the file is chosen. It is selected when
+ * it runs; a failure is a toast. */
+void              hangar_window_restore_from_file    (HangarWindow     *self,
+                                                      GFile            *file);
 
 /* What the window shows: "connecting", "unreachable", "empty" or "machines". */
 const char       *hangar_window_get_page_name        (HangarWindow     *self);

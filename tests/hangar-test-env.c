@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <unistd.h>
 
 #define ENGINE_START_TIMEOUT_S 20
@@ -501,6 +502,41 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* The cgroup directories a system engine made for QEMU `pid`
+ * (".../hangar.slice/machine-UUID"), from /proc/PID/cgroup. */
+static GPtrArray *
+machine_cgroups (GPid pid)
+{
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cgroup", (int) pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *v2 = g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS)
+                   ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return dirs;
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (lines[i], ":", 3);
+      g_auto(GStrv) controllers = NULL;
+
+      if (g_strv_length (parts) != 3 || strstr (parts[2], "/hangar.slice/machine-") == NULL)
+        continue;
+      if (*parts[1] == '\0')
+        g_ptr_array_add (dirs, g_build_filename (v2, parts[2], NULL));
+      else
+        {
+          /* v1: mounted under the first controller's name (cpu,cpuacct → cpu,cpuacct or cpu). */
+          controllers = g_strsplit (parts[1], ",", -1);
+          g_ptr_array_add (dirs, g_build_filename ("/sys/fs/cgroup", parts[1], parts[2], NULL));
+          g_ptr_array_add (dirs, g_build_filename ("/sys/fs/cgroup", controllers[0], parts[2], NULL));
+        }
+    }
+  return dirs;
+}
+
 void
 hangar_test_env_free (HangarTestEnv *env)
 {
@@ -510,7 +546,20 @@ hangar_test_env_free (HangarTestEnv *env)
 
   pids = hangar_test_env_qemu_pids (env);
   for (guint i = 0; i < pids->len; i++)
-    kill (g_array_index (pids, GPid, i), SIGKILL);
+    {
+      GPid pid = g_array_index (pids, GPid, i);
+      g_autoptr(GPtrArray) cgroups = machine_cgroups (pid);
+
+      kill (pid, SIGKILL);
+      /* A system engine's QEMU had cgroups the gone engine cannot remove. */
+      if (cgroups->len > 0)
+        {
+          for (guint tries = 0; tries < 100 && kill (pid, 0) == 0; tries++)
+            g_usleep (50 * 1000);
+          for (guint j = 0; j < cgroups->len; j++)
+            g_rmdir (g_ptr_array_index (cgroups, j));
+        }
+    }
 
   g_clear_object (&env->manager);
   g_clear_object (&env->object_manager);

@@ -28,6 +28,9 @@
 #include <linux/input-event-codes.h>
 #include <signal.h>
 #include <vncutil.h>
+#ifdef HAVE_LIBVNCCLIENT
+#include <rfb/rfbclient.h>
+#endif
 
 #define GUEST_NAME       "display-guest"
 #define BOOT_TIMEOUT_S   180
@@ -450,6 +453,164 @@ restart_engine (void)
   g_assert_true (hangar_test_wait_for_state (machine, "running", STATE_TIMEOUT_S));
 }
 
+/* ---- A second, independent VNC client ------------------------------------ */
+
+/* LibVNCServer's client library, on a display socket of its own, asking
+ * for raw pixels (the widget asks for ZRLE): where QEMU's screendump, this
+ * client and the widget agree, the widget draws what the guest shows.
+ * Blocking, so it runs in a thread of its own. */
+typedef struct {
+  GThread   *thread;
+  GMutex     lock;
+  gboolean   stop;
+  gboolean   ended;
+  guint64    updates;
+#ifdef HAVE_LIBVNCCLIENT
+  rfbClient *client;
+#endif
+} Reference;
+
+static Reference *reference_client;
+
+static int open_display_fd (void);
+
+#ifdef HAVE_LIBVNCCLIENT
+static void
+on_reference_update (rfbClient *client,
+                     int        x,
+                     int        y,
+                     int        w,
+                     int        h)
+{
+  ((Reference *) rfbClientGetClientData (client, &reference_client))->updates++;
+}
+
+static gpointer
+reference_thread (gpointer data)
+{
+  Reference *ref = data;
+  gint64 last_request = 0;
+
+  for (;;)
+    {
+      int n;
+
+      g_mutex_lock (&ref->lock);
+      if (ref->stop)
+        {
+          g_mutex_unlock (&ref->lock);
+          break;
+        }
+      n = WaitForMessage (ref->client, 50 * 1000);
+      if (n > 0 && !HandleRFBServerMessage (ref->client))
+        n = -1;
+      if (n >= 0 && g_get_monotonic_time () - last_request > 200 * 1000)
+        {
+          SendFramebufferUpdateRequest (ref->client, 0, 0, ref->client->width,
+                                        ref->client->height, TRUE);
+          last_request = g_get_monotonic_time ();
+        }
+      g_mutex_unlock (&ref->lock);
+      if (n < 0)
+        break;
+      g_usleep (1000);
+    }
+  g_atomic_int_set (&ref->ended, TRUE);
+  return NULL;
+}
+#endif
+
+static void
+reference_start (int fd)
+{
+#ifdef HAVE_LIBVNCCLIENT
+  Reference *ref = g_new0 (Reference, 1);
+
+  g_mutex_init (&ref->lock);
+  /* 8 bits a sample, 3 samples, 4 bytes a pixel: R, G, B, pad in memory. */
+  ref->client = rfbGetClient (8, 3, 4);
+  ref->client->listenSpecified = TRUE;     /* connected already: use `sock` */
+  ref->client->sock = fd;
+  ref->client->appData.shareDesktop = TRUE;
+  ref->client->appData.encodingsString = "raw";
+  ref->client->canHandleNewFBSize = TRUE;
+  ref->client->GotFrameBufferUpdate = on_reference_update;
+  rfbClientSetClientData (ref->client, &reference_client, ref);
+  if (!rfbInitClient (ref->client, NULL, NULL))
+    g_error ("libvncclient could not start on the display socket");
+  ref->thread = g_thread_new ("reference-vnc", reference_thread, ref);
+  reference_client = ref;
+#else
+  close (fd);
+#endif
+}
+
+static void
+reference_stop (void)
+{
+#ifdef HAVE_LIBVNCCLIENT
+  Reference *ref = reference_client;
+
+  if (ref == NULL)
+    return;
+  g_mutex_lock (&ref->lock);
+  ref->stop = TRUE;
+  g_mutex_unlock (&ref->lock);
+  g_thread_join (ref->thread);
+  rfbClientCleanup (ref->client);
+  g_mutex_clear (&ref->lock);
+  g_free (ref);
+  reference_client = NULL;
+#endif
+}
+
+/* The size of the reference client's picture (0×0 without one). */
+static void
+reference_size (int *width,
+                int *height)
+{
+  *width = *height = 0;
+#ifdef HAVE_LIBVNCCLIENT
+  if (reference_client == NULL)
+    return;
+  g_mutex_lock (&reference_client->lock);
+  *width = reference_client->client->width;
+  *height = reference_client->client->height;
+  g_mutex_unlock (&reference_client->lock);
+#endif
+}
+
+/* The reference client's picture now, or NULL (none, or it ended). */
+static Image *
+reference_image (void)
+{
+#ifdef HAVE_LIBVNCCLIENT
+  Reference *ref = reference_client;
+  Image *image;
+
+  if (ref == NULL || g_atomic_int_get (&ref->ended))
+    return NULL;
+  g_mutex_lock (&ref->lock);
+  image = g_new0 (Image, 1);
+  image->width = ref->client->width;
+  image->height = ref->client->height;
+  image->stride = (gsize) image->width * 4;
+  image->data = g_malloc (image->stride * image->height);
+  for (int y = 0; y < image->height; y++)
+    for (int x = 0; x < image->width; x++)
+      {
+        const guint8 *rgb = ref->client->frameBuffer + ((gsize) y * image->width + x) * 4;
+
+        *(guint32 *) (image->data + (gsize) y * image->stride + (gsize) x * 4) =
+          0xff000000u | (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
+      }
+  g_mutex_unlock (&ref->lock);
+  return image;
+#else
+  return NULL;
+#endif
+}
+
 /* Waits until both the widget's image (hangar_display_get_image) and its
  * rendering match a screendump taken at that moment: the guest screen is
  * still, so they must meet. Saves the last pair of pictures. */
@@ -461,11 +622,28 @@ assert_display_matches_guest (const char *name)
   g_autofree char *dump_name = g_strdup_printf ("widget-%s-screendump.png", name);
   gint64 deadline = g_get_monotonic_time () + MATCH_TIMEOUT_S * G_USEC_PER_SEC;
   guint64 image_mismatches = G_MAXUINT64, render_mismatches = G_MAXUINT64;
-  int image_difference = 0, render_difference = 0;
+  guint64 second_mismatches = G_MAXUINT64;
+  int image_difference = 0, render_difference = 0, second_difference = 0;
   int reference_width = 0, reference_height = 0;
   g_autoptr(GdkTexture) last_render = NULL;
   gboolean matched = FALSE;
   Qmp *qmp;
+
+  /* libvncclient 0.9.14 ignores QEMU's ExtendedDesktopSize (its screen
+   * has id 0): after a resize, it needs a connection of its own again. */
+  if (reference_client != NULL)
+    {
+      int width, height;
+
+      reference_size (&width, &height);
+      if (width != hangar_display_get_guest_width (display) ||
+          height != hangar_display_get_guest_height (display))
+        {
+          g_test_message ("libvncclient stayed at %d×%d: connecting it again", width, height);
+          reference_stop ();
+          reference_start (open_display_fd ());
+        }
+    }
 
   stop_engine ();
   qmp = qmp_open ();
@@ -500,6 +678,16 @@ assert_display_matches_guest (const char *name)
 
       matched = image->width == reference->width && image->height == reference->height &&
                 image_mismatches <= allowed && render_mismatches <= allowed;
+
+      /* And the independent client sees the same. */
+      if (matched && reference_client != NULL)
+        {
+          g_autoptr(Image) second = reference_image ();
+
+          second_mismatches = second ? count_mismatches (second, 0, 0, reference, &second_difference) : G_MAXUINT64;
+          matched = second != NULL && second->width == reference->width &&
+                    second->height == reference->height && second_mismatches <= allowed;
+        }
     }
 
   {
@@ -521,13 +709,16 @@ assert_display_matches_guest (const char *name)
   if (!matched)
     g_error ("the display does not match the guest screen (%d×%d): widget image %dx%d, "
              "%" G_GUINT64_FORMAT " pixels off (max difference %d), rendering %" G_GUINT64_FORMAT
-             " pixels off (max difference %d)",
+             " pixels off (max difference %d); libvncclient %" G_GUINT64_FORMAT " pixels off "
+             "(max difference %d)",
              reference_width, reference_height,
              hangar_display_get_guest_width (display), hangar_display_get_guest_height (display),
-             image_mismatches, image_difference, render_mismatches, render_difference);
+             image_mismatches, image_difference, render_mismatches, render_difference,
+             second_mismatches, second_difference);
   g_test_message ("display matches the %d×%d screendump: %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT
-                  " pixels off (cursor blink)", reference_width, reference_height,
-                  image_mismatches, render_mismatches);
+                  " pixels off (cursor blink); libvncclient: %s", reference_width, reference_height,
+                  image_mismatches, render_mismatches,
+                  reference_client ? "matches too" : "not built in");
 }
 
 /* ---- Typing --------------------------------------------------------------- */
@@ -729,6 +920,9 @@ test_connect (void)
   image = image_from_texture (texture);
   g_assert_false (image_is_blank (image));
   save_screenshot (GTK_WIDGET (window), "widget-connected.png");
+
+  /* The second client, on a display socket of its own. */
+  reference_start (open_display_fd ());
 }
 
 static void
@@ -904,9 +1098,20 @@ test_real_keys (void)
   x_key (KEY_F5, TRUE);
   x_key (KEY_F5, FALSE);
   g_assert_cmpuint (shortcut_count, ==, 1);
-  x_type ("\necho hangar-xtest > /dev/ttyS0\n");
+  /* The shell got F5's escape sequence: Ctrl+C for a clean line (the
+   * guest's /init may start a new shell on tty1 for it: give it time). */
+  spin (500);
+  x_key (KEY_LEFTCTRL, TRUE);
+  x_key (KEY_C, TRUE);
+  x_key (KEY_C, FALSE);
+  x_key (KEY_LEFTCTRL, FALSE);
+  spin (2500);
+  x_type ("echo hangar-xtest > /dev/ttyS0\n");
   if (!hangar_test_wait_until (console_count_reached, &typed, UI_TIMEOUT_S))
-    g_error ("keys typed on the X server did not reach the guest; the serial log:\n%s", console_log ());
+    {
+      save_screenshot (GTK_WIDGET (window), "widget-real-keys-failed.png");
+      g_error ("keys typed on the X server did not reach the guest; the serial log:\n%s", console_log ());
+    }
 
   /* Ctrl+Alt from the keyboard releases. */
   x_key (KEY_LEFTCTRL, TRUE);
@@ -969,7 +1174,29 @@ test_scaling (void)
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (display)), >=, 720);
   save_screenshot (GTK_WIDGET (window), "widget-1to1-scrolled.png");
 
+  /* Pointer positions map back to guest pixels, clamped to the image. */
+  {
+    int gx, gy;
+
+    g_assert_true (hangar_display_widget_to_guest (display, x + 100.5, y + 50.5, &gx, &gy));
+    g_assert_cmpint (gx, ==, 100);
+    g_assert_cmpint (gy, ==, 50);
+    g_assert_true (hangar_display_widget_to_guest (display, -10, 10000, &gx, &gy));
+    g_assert_cmpint (gx, ==, 0);
+    g_assert_cmpint (gy, ==, 399);
+    hangar_display_process_pointer (display, 0, FALSE, x + 10, y + 10);
+    hangar_display_process_pointer (display, GDK_BUTTON_PRIMARY, TRUE, x + 10, y + 10);
+    hangar_display_process_pointer (display, GDK_BUTTON_PRIMARY, FALSE, x + 10, y + 10);
+  }
+
+  /* Asking std VGA for another size: QEMU says no, nothing breaks. */
   gtk_window_set_default_size (window, 800, 500);
+  hangar_display_set_resize_guest (display, TRUE);
+  spin (1500);
+  g_assert_true (hangar_display_is_connected (display));
+  g_assert_cmpint (hangar_display_get_guest_width (display), ==, 720);
+  g_assert_cmpint (hangar_display_get_guest_height (display), ==, 400);
+  hangar_display_set_resize_guest (display, FALSE);
   wait_for_frames (GTK_WIDGET (window));
 }
 
@@ -1036,6 +1263,8 @@ test_guest_gone (void)
 {
   g_autoptr(GError) error = NULL;
   guint before = disconnections;
+
+  reference_stop ();
 
   /* QEMU ends: the display says so, and keeps the last image. */
   hangar_machine_call_force_off_sync (machine, NULL, &error);
@@ -1134,6 +1363,7 @@ main (int    argc,
 
   status = g_test_run ();
 
+  reference_stop ();
   gtk_window_destroy (window);
   g_clear_object (&machine);
   hangar_test_env_free (env);

@@ -1227,6 +1227,8 @@ test_hotplug_disk_blockdev (void)
                    ==, "/images/a,b \"c\".qcow2");
 
   /* An empty drive has nothing to add. */
+  disk->device = HANGARD_DISK_DEVICE_CDROM;
+  disk->bus = HANGARD_DISK_BUS_IDE;
   g_clear_pointer (&disk->source_file, g_free);
   g_assert_null (hangard_qemu_disk_blockdev (disk, NULL, FALSE, &error));
   g_assert_error (error, HANGAR_ERROR, HANGAR_ERROR_INVALID_ARGUMENT);
@@ -1287,9 +1289,8 @@ test_hotplug_nic (void)
 
   passt = hangard_qemu_nic_hotplug_netdev (user, "hostnet-x", "hangar-net-1", &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (json_object_get_string_member (passt, "type"), ==, "stream");
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (passt, "addr"), "str"),
-                   ==, "hangar-net-1");
+  g_assert_cmpstr (json_object_get_string_member (passt, "type"), ==, "socket");
+  g_assert_cmpstr (json_object_get_string_member (passt, "fd"), ==, "hangar-net-1");
 
   tapdev = hangard_qemu_nic_hotplug_netdev (tap, "hostnet-y", "hangar-net-2", &error);
   g_assert_no_error (error);
@@ -1316,7 +1317,7 @@ main (int   argc,
   g_test_add_func ("/qemu-argv/nic/passt-stream", test_nic_passt_stream);
   g_test_add_func ("/qemu-argv/escape", test_escape);
   g_test_add_func ("/qemu-argv/memory/hugepages", test_hugepages);
-  /* /qemu-argv/hotplug/disk-blockdev is being finished: not run yet. */
+  g_test_add_func ("/qemu-argv/hotplug/disk-blockdev", test_hotplug_disk_blockdev);
   g_test_add_func ("/qemu-argv/hotplug/disk-device", test_hotplug_disk_device);
   g_test_add_func ("/qemu-argv/hotplug/nic", test_hotplug_nic);
   g_test_add_func ("/qemu-argv/basic", test_basic);

@@ -77,6 +77,7 @@ static int       opt_seconds = 10;
 static gboolean  opt_client = FALSE;
 static char     *opt_socket = NULL;
 static gboolean  opt_no_viewer = FALSE;
+static char     *self_path;      /* this program, by name: a rebuild may replace the file */
 
 static const GOptionEntry options[] = {
   { "seconds", 's', 0, G_OPTION_ARG_INT, &opt_seconds, "Seconds measured per client and workload (default 10)", "N" },
@@ -618,7 +619,6 @@ measure_hangar (Bench      *bench,
   g_autoptr(GSubprocess) child = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *seconds = g_strdup_printf ("%d", opt_seconds);
   const char *result_line;
   guint64 frames_start = 0;
@@ -630,7 +630,7 @@ measure_hangar (Bench      *bench,
   g_subprocess_launcher_setenv (launcher, "GDK_BACKEND", "x11", TRUE);
   g_subprocess_launcher_setenv (launcher, "GTK_A11Y", "none", TRUE);
   g_subprocess_launcher_setenv (launcher, "NO_AT_BRIDGE", "1", TRUE);
-  child = g_subprocess_launcher_spawn (launcher, &error, self, "--client", "--socket", bench->vnc_socket,
+  child = g_subprocess_launcher_spawn (launcher, &error, self_path, "--client", "--socket", bench->vnc_socket,
                                        "--seconds", seconds, NULL);
   if (child == NULL)
     bench_fail ("cannot run the client: %s", error->message);
@@ -831,6 +831,11 @@ main (int    argc,
   const char *renderers[] = { "gl", "cairo" };
 
   g_set_prgname ("display-bench");
+  {
+    g_autofree char *cwd = g_get_current_dir ();
+
+    self_path = g_canonicalize_filename (argv[0], cwd);
+  }
   g_option_context_add_main_entries (context, options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -918,6 +923,7 @@ main (int    argc,
     }
 
   g_free (viewer.program);
+  g_free (self_path);
   bench_set_cleanup (NULL, NULL);
   bench_cleanup (&bench);
   return 0;

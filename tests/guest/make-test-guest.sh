@@ -534,12 +534,25 @@ fi
 # hangar.devwatch: say which disks and NICs the guest has, and the volume
 # label of the medium in its first CD-ROM drive (the 32-byte volume id of
 # the ISO 9660 primary volume descriptor, sector 16), whenever that changes.
+# With hangar.dhcp too, a NIC plugged in later asks for a lease at once.
 if has_word hangar.devwatch; then
 	(
 		last=
+		known=" $(cd /sys/class/net && echo *) "
 		while :; do
 			blocks=$(cd /sys/block && echo *)
 			nets=$(cd /sys/class/net && echo *)
+			for n in $nets; do
+				case "$known" in *" $n "*) continue ;; esac
+				known="$known$n "
+				case "$n" in eth*) ;; *) continue ;; esac
+				has_word hangar.dhcp || continue
+				(
+					ip link set "$n" up
+					udhcpc -i "$n" -n -q -t 20 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 ||
+						echo "HANGAR-GUEST-DHCP-FAILED $n" >/dev/console
+				) &
+			done
 			label=
 			[ -e /dev/sr0 ] &&
 				label=$(dd if=/dev/sr0 bs=2048 skip=16 count=1 2>/dev/null |

@@ -1,0 +1,856 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-machine-ops"
+
+/* Day-2 operations in the real app against the real engine (a private
+ * dbus-daemon, the real hangard, the busybox guest under QEMU on a qcow2
+ * disk of the default pool): Save State (the row and the page say "Saved",
+ * Start resumes the guest where it was: what it had in memory is still
+ * there), Discard Saved State, Save to File and Restore from File, the
+ * Clone dialog (its name check, progress to completion, the clone selected;
+ * Cancel leaving nothing), and the Snapshots view (create, the tree, revert,
+ * delete with children). Runs under Xvfb (meson test --suite gui) and saves
+ * screenshots in tests/screenshots/ of the build tree. The cases run in
+ * order on one engine and one window. */
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "hangar-application.h"
+#include "hangar-clone-dialog.h"
+#include "hangar-machine-actions.h"
+#include "hangar-machine-page.h"
+#include "hangar-machine-row.h"
+#include "hangar-serial-console.h"
+#include "hangar-snapshots-view.h"
+#include "hangar-test-env.h"
+#include "hangar-window.h"
+
+#define UI_TIMEOUT_S     30
+#define GUEST_TIMEOUT_S  180
+#define SHELL_RETRY_S    10
+#define BOOT_MARKER      "HANGAR-GUEST-BOOTED"
+#define MACHINE_NAME     "ops"
+
+static HangarTestEnv     *env;
+static HangarApplication *app;
+static HangarWindow      *window;
+static HangarMachine     *machine;
+
+/* ---- Looking at widgets --------------------------------------------------- */
+
+typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
+
+static GtkWidget *
+find_widget (GtkWidget     *root,
+             WidgetMatch    match,
+             gconstpointer  data)
+{
+  if (match (root, data))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, match, data);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_row_of (GtkWidget     *widget,
+           gconstpointer  name)
+{
+  HangarMachine *row_machine;
+
+  if (!HANGAR_IS_MACHINE_ROW (widget) || !gtk_widget_get_mapped (widget))
+    return FALSE;
+  row_machine = hangar_machine_row_get_machine (HANGAR_MACHINE_ROW (widget));
+  return row_machine != NULL && g_strcmp0 (hangar_machine_get_name (row_machine), name) == 0;
+}
+
+static gboolean
+has_css_class (GtkWidget     *widget,
+               gconstpointer  css_class)
+{
+  return gtk_widget_has_css_class (widget, css_class);
+}
+
+static gboolean
+has_name (GtkWidget     *widget,
+          gconstpointer  name)
+{
+  return g_strcmp0 (gtk_widget_get_name (widget), name) == 0;
+}
+
+static gboolean
+has_action (GtkWidget     *widget,
+            gconstpointer  action)
+{
+  return GTK_IS_BUTTON (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
+static gboolean
+is_label_containing (GtkWidget     *widget,
+                     gconstpointer  text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+         strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL;
+}
+
+static gboolean
+text_shown (gpointer text)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+  gboolean found = FALSE;
+
+  for (GList *l = toplevels; l != NULL && !found; l = l->next)
+    found = find_widget (l->data, is_label_containing, text) != NULL;
+  g_list_free (toplevels);
+  return found;
+}
+
+static const char *
+row_badge (const char *name)
+{
+  GtkWidget *row = find_widget (GTK_WIDGET (window), is_row_of, name);
+  GtkWidget *badge = row ? find_widget (row, has_css_class, "badge") : NULL;
+
+  return badge ? gtk_label_get_label (GTK_LABEL (badge)) : NULL;
+}
+
+static HangarMachinePage *
+machine_page (void)
+{
+  return HANGAR_MACHINE_PAGE (gtk_widget_get_template_child (GTK_WIDGET (window), HANGAR_TYPE_WINDOW,
+                                                             "machine_page"));
+}
+
+static gpointer
+page_child (const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (machine_page ()),
+                                                   HANGAR_TYPE_MACHINE_PAGE, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static void
+show_view (const char *name)
+{
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (page_child ("stack")), name);
+}
+
+static HangarSnapshotsView *
+snapshots_view (void)
+{
+  return page_child ("snapshots_view");
+}
+
+static HangarSerialConsole *
+serial_console (void)
+{
+  return page_child ("serial_console");
+}
+
+static gpointer
+find_toplevel (GType type)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+  gpointer found = NULL;
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (toplevels);
+  return found;
+}
+
+static gboolean
+toplevel_shown (gpointer type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+}
+
+static gboolean
+toplevel_gone (gpointer type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) == NULL;
+}
+
+static AdwMessageDialog *
+wait_for_message_dialog (void)
+{
+  g_assert_true (hangar_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG),
+                                         UI_TIMEOUT_S));
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+}
+
+/* As a click on the dialog's button: the response, then closing. */
+static void
+respond (AdwMessageDialog *dialog,
+         const char       *response)
+{
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, response));
+  adw_message_dialog_response (dialog, response);
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_assert_true (hangar_test_wait_until (toplevel_gone, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG),
+                                         UI_TIMEOUT_S));
+}
+
+/* ---- Waiting -------------------------------------------------------------- */
+
+static gboolean
+on_tick (GtkWidget     *widget,
+         GdkFrameClock *clock,
+         gpointer       data)
+{
+  (*(guint *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  return *(guint *) data >= 3;
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  guint frames = 0;
+  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
+  int width, height;
+
+  gtk_widget_queue_draw (widget);
+  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
+  gtk_widget_remove_tick_callback (widget, id);
+
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_mkdir_with_parents (dir, 0755);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+typedef struct {
+  const char *name;
+  const char *text;
+} TextWait;
+
+static gboolean
+badge_is (gpointer data)
+{
+  const TextWait *wait = data;
+
+  return g_strcmp0 (row_badge (wait->name), wait->text) == 0;
+}
+
+static void
+wait_for_badge (const char *name,
+                const char *text,
+                guint       timeout_s)
+{
+  TextWait wait = { name, text };
+
+  if (!hangar_test_wait_until (badge_is, &wait, timeout_s))
+    g_error ("the row of %s says “%s”, not “%s”", name, row_badge (name), text);
+}
+
+static gboolean
+machine_selected (gpointer name)
+{
+  HangarMachine *selected = hangar_window_get_selected_machine (window);
+
+  return selected != NULL && g_strcmp0 (hangar_machine_get_name (selected), name) == 0;
+}
+
+static void
+select_machine (HangarMachine *which)
+{
+  g_assert_true (hangar_window_select_machine (window, g_dbus_proxy_get_object_path (G_DBUS_PROXY (which))));
+  g_assert_true (machine_selected ((gpointer) hangar_machine_get_name (which)));
+}
+
+static void
+wait_for_state (HangarMachine *which,
+                const char    *state,
+                guint          timeout_s)
+{
+  if (!hangar_test_wait_for_state (which, state, timeout_s))
+    g_error ("%s is “%s”, not “%s”", hangar_machine_get_name (which),
+             hangar_machine_get_state (which), state);
+}
+
+/* ---- The guest's shell, through the page's Console view ----------------- */
+
+static gboolean
+console_connected (gpointer data)
+{
+  return g_strcmp0 (hangar_serial_console_get_status (serial_console ()), "connected") == 0;
+}
+
+static gboolean
+terminal_shows (gpointer data)
+{
+  VteTerminal *terminal = hangar_serial_console_get_terminal (serial_console ());
+  g_autofree char *text = vte_terminal_get_text (terminal, NULL, NULL, NULL);
+
+  return text != NULL && strstr (text, data) != NULL;
+}
+
+/* Types @command into the Console view until the terminal shows
+ * @expected (what is typed while the shell starts is lost). */
+static void
+run_in_guest (const char *command,
+              const char *expected)
+{
+  VteTerminal *terminal;
+
+  show_view ("console");
+  g_assert_true (hangar_test_wait_until (console_connected, NULL, UI_TIMEOUT_S));
+  terminal = hangar_serial_console_get_terminal (serial_console ());
+  for (guint i = 0; i < GUEST_TIMEOUT_S / SHELL_RETRY_S; i++)
+    {
+      vte_terminal_feed_child (terminal, command, -1);
+      vte_terminal_feed_child (terminal, "\r", 1);
+      if (hangar_test_wait_until (terminal_shows, (gpointer) expected, SHELL_RETRY_S))
+        return;
+    }
+  g_error ("the guest never answered “%s” with “%s”", command, expected);
+}
+
+/* ---- Save State and resume ------------------------------------------------ */
+
+static void
+start_machine (HangarMachine *which)
+{
+  g_autoptr(GError) error = NULL;
+
+  hangar_machine_call_start_sync (which, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_state (which, "running", GUEST_TIMEOUT_S);
+}
+
+static void
+test_save_state (void)
+{
+  const char *badge;
+
+  select_machine (machine);
+  start_machine (machine);
+  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  /* Something only the guest's memory holds (its root is a RAM disk). */
+  run_in_guest ("echo KEPT-$((20+22)) > /kept; echo WROTE-$((1+1))", "WROTE-2");
+  show_view ("overview");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.save-state", NULL));
+  wait_for_badge (MACHINE_NAME, "Saved", GUEST_TIMEOUT_S);
+  wait_for_state (machine, "saved", UI_TIMEOUT_S);
+  badge = gtk_label_get_label (page_child ("state_badge"));
+  g_assert_cmpstr (badge, ==, "Saved");
+  g_assert_true (gtk_widget_has_css_class (page_child ("state_badge"), "saved"));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (find_widget (page_child ("toolbar"), has_action, "machine.start")), ==,
+                   "Resume the machine from its saved state");
+  save_screenshot (GTK_WIDGET (window), "machine-ops-saved.png");
+
+  /* Start resumes it where it was: the file is still in its memory. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.start", NULL));
+  wait_for_state (machine, "running", GUEST_TIMEOUT_S);
+  wait_for_badge (MACHINE_NAME, "Running", UI_TIMEOUT_S);
+  run_in_guest ("cat /kept", "KEPT-42");
+}
+
+static void
+test_discard_saved_state (void)
+{
+  AdwMessageDialog *dialog;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.save-state", NULL));
+  wait_for_state (machine, "saved", GUEST_TIMEOUT_S);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.discard-saved-state", NULL));
+  dialog = wait_for_message_dialog ();
+  save_screenshot (GTK_WIDGET (dialog), "machine-ops-discard-dialog.png");
+  respond (dialog, "discard");
+  wait_for_state (machine, "shutoff", UI_TIMEOUT_S);
+  wait_for_badge (MACHINE_NAME, "Shut Off", UI_TIMEOUT_S);
+}
+
+/* ---- Save to File and Restore from File ----------------------------------- */
+
+static gboolean
+reason_is_saved (gpointer data)
+{
+  return g_strcmp0 (hangar_machine_get_state (machine), "shutoff") == 0 &&
+         g_strcmp0 (hangar_machine_get_state_reason (machine), "saved") == 0;
+}
+
+static void
+test_save_restore_file (void)
+{
+  g_autofree char *path = g_build_filename (env->tmpdir, "ops.save", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  start_machine (machine);
+  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  run_in_guest ("echo FILED-$((40+2)) > /filed; echo WROTE-$((2+1))", "WROTE-3");
+
+  hangar_machine_action_save_to_file (machine, file, GTK_WIDGET (window));
+  g_assert_true (hangar_test_wait_until (reason_is_saved, NULL, GUEST_TIMEOUT_S));
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+
+  /* Nothing selected: the restored machine is selected when it runs. */
+  hangar_window_select_machine (window, NULL);
+  hangar_window_restore_from_file (window, file);
+  wait_for_state (machine, "running", GUEST_TIMEOUT_S);
+  g_assert_true (hangar_test_wait_until (machine_selected, MACHINE_NAME, UI_TIMEOUT_S));
+  run_in_guest ("cat /filed", "FILED-42");
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    hangar_machine_call_force_off_sync (machine, NULL, &error);
+    g_assert_no_error (error);
+    wait_for_state (machine, "shutoff", UI_TIMEOUT_S);
+  }
+}
+
+/* A file that is not a save file: a toast, nothing changes. */
+static void
+test_restore_bad_file (void)
+{
+  g_autofree char *path = g_build_filename (env->tmpdir, "not-a-save", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, "hello\n", -1, &error);
+  g_assert_no_error (error);
+  hangar_window_restore_from_file (window, file);
+  /* A toast names the file; the machine is as it was. */
+  if (!hangar_test_wait_until (text_shown, "Could not restore from “not-a-save”", UI_TIMEOUT_S))
+    g_error ("no toast for the bad save file");
+  save_screenshot (GTK_WIDGET (window), "machine-ops-restore-error.png");
+  g_assert_cmpstr (hangar_machine_get_state (machine), ==, "shutoff");
+}
+
+/* ---- Clone ---------------------------------------------------------------- */
+
+#define CLONE_CHILD(dialog, name) \
+  ((gpointer) gtk_widget_get_template_child (GTK_WIDGET (dialog), HANGAR_TYPE_CLONE_DIALOG, name))
+
+static double max_fraction;
+
+static void
+on_fraction (GtkProgressBar *bar)
+{
+  max_fraction = MAX (max_fraction, gtk_progress_bar_get_fraction (bar));
+}
+
+static gboolean
+clone_action_enabled (HangarCloneDialog *dialog)
+{
+  GtkWidget *button = find_widget (GTK_WIDGET (dialog), has_action, "clone.clone");
+
+  g_assert_nonnull (button);
+
+  return gtk_widget_is_sensitive (button);
+}
+
+static gboolean
+machine_defined (gpointer name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  return hangar_manager_call_lookup_machine_sync (env->manager, name, &path, NULL, &error);
+}
+
+static void
+test_clone (void)
+{
+  HangarCloneDialog *dialog;
+  GtkEditable *name;
+  g_autoptr(HangarMachine) clone = NULL;
+
+  select_machine (machine);
+  /* Offered only while the machine is off. */
+  g_assert_true (hangar_machine_action_is_allowed (HANGAR_MACHINE_ACTION_CLONE, "shutoff"));
+  g_assert_false (hangar_machine_action_is_allowed (HANGAR_MACHINE_ACTION_CLONE, "running"));
+  g_assert_false (hangar_machine_action_is_allowed (HANGAR_MACHINE_ACTION_CLONE, "saved"));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.clone", NULL));
+  g_assert_true (hangar_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (HANGAR_TYPE_CLONE_DIALOG),
+                                         UI_TIMEOUT_S));
+  dialog = find_toplevel (HANGAR_TYPE_CLONE_DIALOG);
+  name = CLONE_CHILD (dialog, "name_row");
+  g_assert_cmpstr (gtk_editable_get_text (name), ==, MACHINE_NAME "-clone");
+  g_assert_true (clone_action_enabled (dialog));
+
+  /* Checked before Clone can be clicked. */
+  gtk_editable_set_text (name, MACHINE_NAME);
+  g_assert_false (clone_action_enabled (dialog));
+  g_assert_cmpstr (gtk_label_get_label (CLONE_CHILD (dialog, "problem_label")), ==,
+                   "A machine named “" MACHINE_NAME "” already exists");
+  save_screenshot (GTK_WIDGET (dialog), "clone-dialog-name-taken.png");
+  gtk_editable_set_text (name, "-bad");
+  g_assert_false (clone_action_enabled (dialog));
+  gtk_editable_set_text (name, "");
+  g_assert_false (clone_action_enabled (dialog));
+  gtk_editable_set_text (name, MACHINE_NAME "-clone");
+  g_assert_true (clone_action_enabled (dialog));
+  save_screenshot (GTK_WIDGET (dialog), "clone-dialog.png");
+
+  max_fraction = 0;
+  g_signal_connect (CLONE_CHILD (dialog, "progress_bar"), "notify::fraction", G_CALLBACK (on_fraction), NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "clone.clone", NULL));
+  g_assert_true (hangar_clone_dialog_get_busy (dialog));
+  g_assert_true (gtk_widget_get_visible (CLONE_CHILD (dialog, "progress_group")));
+  g_assert_false (clone_action_enabled (dialog));
+  save_screenshot (GTK_WIDGET (dialog), "clone-dialog-progress.png");
+
+  /* Done: the dialog goes, the clone is there and selected. */
+  g_assert_true (hangar_test_wait_until (toplevel_gone, GSIZE_TO_POINTER (HANGAR_TYPE_CLONE_DIALOG),
+                                         GUEST_TIMEOUT_S));
+  g_assert_cmpfloat (max_fraction, ==, 1.0);
+  g_assert_true (hangar_test_wait_until (machine_selected, MACHINE_NAME "-clone", UI_TIMEOUT_S));
+  clone = hangar_test_env_lookup (env, MACHINE_NAME "-clone");
+  g_assert_cmpstr (hangar_machine_get_state (clone), ==, "shutoff");
+  save_screenshot (GTK_WIDGET (window), "machine-ops-cloned.png");
+}
+
+/* Cancel while it copies: the job is cancelled, nothing is defined. */
+static void
+test_clone_cancel (void)
+{
+  HangarCloneDialog *dialog;
+
+  select_machine (machine);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.clone", NULL));
+  g_assert_true (hangar_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (HANGAR_TYPE_CLONE_DIALOG),
+                                         UI_TIMEOUT_S));
+  dialog = find_toplevel (HANGAR_TYPE_CLONE_DIALOG);
+  /* The first clone took the default name. */
+  g_assert_cmpstr (gtk_editable_get_text (CLONE_CHILD (dialog, "name_row")), ==, MACHINE_NAME "-clone-2");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "clone.clone", NULL));
+  g_signal_emit_by_name (CLONE_CHILD (dialog, "cancel_button"), "clicked");
+  g_assert_true (hangar_test_wait_until (toplevel_gone, GSIZE_TO_POINTER (HANGAR_TYPE_CLONE_DIALOG),
+                                         GUEST_TIMEOUT_S));
+  g_assert_false (machine_defined (MACHINE_NAME "-clone-2"));
+}
+
+/* ---- Snapshots ------------------------------------------------------------ */
+
+static guint
+n_shown (void)
+{
+  g_auto(GStrv) shown = hangar_snapshots_view_dup_shown (snapshots_view ());
+
+  return g_strv_length (shown);
+}
+
+static gboolean
+n_shown_is (gpointer data)
+{
+  return n_shown () == GPOINTER_TO_UINT (data) && !hangar_snapshots_view_get_busy (snapshots_view ());
+}
+
+static void
+wait_for_n_shown (guint n,
+                  guint timeout_s)
+{
+  if (!hangar_test_wait_until (n_shown_is, GUINT_TO_POINTER (n), timeout_s))
+    g_error ("the Snapshots view shows %u snapshots, not %u", n_shown (), n);
+}
+
+static char *
+snapshot_path (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+
+  hangar_machine_call_lookup_snapshot_sync (machine, name, &path, NULL, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+create_snapshot (const char *name,
+                 const char *description)
+{
+  AdwMessageDialog *dialog;
+  GtkWidget *name_row, *description_row;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.create", NULL));
+  dialog = wait_for_message_dialog ();
+  name_row = find_widget (GTK_WIDGET (dialog), has_name, "snapshot-name");
+  description_row = find_widget (GTK_WIDGET (dialog), has_name, "snapshot-description");
+  g_assert_nonnull (name_row);
+  g_assert_nonnull (description_row);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_row)), ==, "snapshot-1");
+
+  /* Names the engine would refuse keep Create off. */
+  gtk_editable_set_text (GTK_EDITABLE (name_row), "1234");
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "create"));
+  gtk_editable_set_text (GTK_EDITABLE (name_row), "a/b");
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "create"));
+
+  gtk_editable_set_text (GTK_EDITABLE (name_row), name);
+  gtk_editable_set_text (GTK_EDITABLE (description_row), description);
+  save_screenshot (GTK_WIDGET (dialog), "snapshots-create-dialog.png");
+  respond (dialog, "create");
+}
+
+static gboolean
+current_is (gpointer name)
+{
+  g_autofree char *path = snapshot_path (name);
+
+  return g_strcmp0 (hangar_machine_get_current_snapshot (machine), path) == 0 &&
+         !hangar_snapshots_view_get_busy (snapshots_view ());
+}
+
+static GtkWidget *
+snapshot_row (const char *name)
+{
+  g_autofree char *path = snapshot_path (name);
+
+  return find_widget (GTK_WIDGET (snapshots_view ()), has_name, path);
+}
+
+/* The row's icon, @data pixels in. */
+static gboolean
+is_indented_image (GtkWidget     *widget,
+                   gconstpointer  data)
+{
+  return GTK_IS_IMAGE (widget) && gtk_widget_get_margin_start (widget) == GPOINTER_TO_INT (data);
+}
+
+static void
+test_snapshots (void)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *live = NULL;
+  g_auto(GStrv) shown = NULL;
+  GtkWidget *row;
+
+  select_machine (machine);
+  show_view ("snapshots");
+  wait_for_n_shown (0, UI_TIMEOUT_S);
+  save_screenshot (GTK_WIDGET (window), "snapshots-empty.png");
+
+  /* Off: the disks. */
+  create_snapshot ("base", "clean install");
+  wait_for_n_shown (1, GUEST_TIMEOUT_S);
+  base = snapshot_path ("base");
+  g_assert_true (hangar_test_wait_until (current_is, "base", UI_TIMEOUT_S));
+  row = snapshot_row ("base");
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "clean install"));
+  g_assert_nonnull (find_widget (row, has_css_class, "badge"));
+
+  /* Running: with the memory, a child of the current one. */
+  start_machine (machine);
+  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  run_in_guest ("echo BEFORE-$((1+2)) > /mark; echo WROTE-$((3+1))", "WROTE-4");
+  show_view ("snapshots");
+  create_snapshot ("live", "");
+  wait_for_n_shown (2, GUEST_TIMEOUT_S);
+  live = snapshot_path ("live");
+  g_assert_true (hangar_test_wait_until (current_is, "live", UI_TIMEOUT_S));
+  shown = hangar_snapshots_view_dup_shown (snapshots_view ());
+  g_assert_cmpstr (shown[0], ==, base);
+  g_assert_cmpstr (shown[1], ==, live);
+  /* The child sits further in than its parent. */
+  g_assert_nonnull (find_widget (snapshot_row ("base"), is_indented_image, GINT_TO_POINTER (0)));
+  g_assert_nonnull (find_widget (snapshot_row ("live"), is_indented_image, GINT_TO_POINTER (24)));
+  save_screenshot (GTK_WIDGET (window), "snapshots-tree.png");
+
+  /* A disks-only snapshot cannot be reverted to while the machine runs. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.revert", "o", base));
+  g_assert_null (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+
+  /* Revert to the one with memory: the guest is back where it was. */
+  run_in_guest ("echo AFTER-$((2+2)) > /mark; echo WROTE-$((4+1))", "WROTE-5");
+  show_view ("snapshots");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.revert", "o", live));
+  {
+    AdwMessageDialog *dialog = wait_for_message_dialog ();
+
+    save_screenshot (GTK_WIDGET (dialog), "snapshots-revert-dialog.png");
+    respond (dialog, "revert");
+  }
+  g_assert_true (hangar_test_wait_until (current_is, "live", GUEST_TIMEOUT_S));
+  wait_for_state (machine, "running", GUEST_TIMEOUT_S);
+  run_in_guest ("cat /mark", "BEFORE-3");
+
+  /* Off, back to the disks of "base". */
+  {
+    g_autoptr(GError) error = NULL;
+
+    hangar_machine_call_force_off_sync (machine, NULL, &error);
+    g_assert_no_error (error);
+    wait_for_state (machine, "shutoff", UI_TIMEOUT_S);
+  }
+  show_view ("snapshots");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.revert", "o", base));
+  respond (wait_for_message_dialog (), "revert");
+  g_assert_true (hangar_test_wait_until (current_is, "base", GUEST_TIMEOUT_S));
+  g_assert_cmpstr (hangar_machine_get_state (machine), ==, "shutoff");
+
+  /* Delete "base" and its child. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.delete", "o", base));
+  {
+    AdwMessageDialog *dialog = wait_for_message_dialog ();
+    GtkWidget *children = find_widget (GTK_WIDGET (dialog), has_name, "snapshot-delete-children");
+
+    g_assert_nonnull (children);
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (children), TRUE);
+    save_screenshot (GTK_WIDGET (dialog), "snapshots-delete-dialog.png");
+    respond (dialog, "delete");
+  }
+  wait_for_n_shown (0, GUEST_TIMEOUT_S);
+  g_assert_cmpstr (hangar_machine_get_current_snapshot (machine), ==, "/");
+}
+
+/* ---- Setup ---------------------------------------------------------------- */
+
+static void
+run_command (const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err);
+}
+
+/* A qcow2 disk with some data in the default pool, and the guest on it. */
+static char *
+guest_xml (void)
+{
+  g_autofree char *dir = g_build_filename (env->root, "data", "images", NULL);
+  g_autofree char *path = g_build_filename (dir, "ops.qcow2", NULL);
+  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", path, "256M", NULL };
+  const char *fill[] = { "qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 96M", path, NULL };
+  g_autofree char *xml = hangar_test_guest_xml (MACHINE_NAME, NULL);
+  g_auto(GStrv) parts = g_strsplit (xml, "  </devices>", 2);
+  g_autoptr(HangarStoragePool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pool_path = NULL;
+
+  run_command (create);
+  run_command (fill);
+  hangar_manager_call_lookup_pool_sync (env->manager, "default", &pool_path, NULL, &error);
+  g_assert_no_error (error);
+  pool = hangar_storage_pool_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                             "io.github.hangarvm.Hangar1", pool_path, NULL, &error);
+  g_assert_no_error (error);
+  hangar_storage_pool_call_refresh_sync (pool, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  return g_strconcat (parts[0],
+                      "    <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+                      "<source pool='default' volume='ops.qcow2'/><target dev='vda' bus='virtio'/></disk>\n"
+                      "  </devices>", parts[1], NULL);
+}
+
+static gboolean
+row_shown (gpointer name)
+{
+  return find_widget (GTK_WIDGET (window), is_row_of, name) != NULL;
+}
+
+static void
+start_app (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) session = NULL;
+
+  /* The app's own session bus is the test bus too. */
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", env->bus_address, TRUE);
+  g_setenv ("HANGAR_CONNECT", env->bus_address, TRUE);
+  session = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_set_exit_on_close (session, FALSE);
+
+  app = hangar_application_new ();
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  window = HANGAR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *xml = NULL;
+  int status;
+
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_unsetenv ("LANGUAGE");
+
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    {
+      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
+      return g_test_run ();
+    }
+  adw_init ();
+  g_object_set (gtk_settings_get_default (),
+                "gtk-enable-animations", FALSE,
+                "gtk-cursor-blink", FALSE,
+                NULL);
+
+  g_test_add_func ("/machine-ops/save-state", test_save_state);
+  g_test_add_func ("/machine-ops/discard-saved-state", test_discard_saved_state);
+  g_test_add_func ("/machine-ops/save-restore-file", test_save_restore_file);
+  g_test_add_func ("/machine-ops/restore-bad-file", test_restore_bad_file);
+  g_test_add_func ("/machine-ops/clone", test_clone);
+  g_test_add_func ("/machine-ops/clone-cancel", test_clone_cancel);
+  g_test_add_func ("/machine-ops/snapshots", test_snapshots);
+
+  env = hangar_test_env_new (FALSE);
+  xml = guest_xml ();
+  machine = hangar_test_env_define (env, xml);
+  start_app ();
+  g_assert_true (hangar_test_wait_until (row_shown, MACHINE_NAME, UI_TIMEOUT_S));
+
+  status = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_clear_object (&app);
+  g_clear_object (&machine);
+  hangar_test_env_free (env);
+  return status;
+}

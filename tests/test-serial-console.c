@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-serial-console"
+
+/* HangarSerialConsole, the machine page's Console view, on a real guest:
+ * a private dbus-daemon, the real hangard, the busybox guest under QEMU
+ * with its shell on ttyS0. A command typed into the VteTerminal (through
+ * the terminal's own commit path) runs in the guest and its output shows in
+ * the terminal and in the console log; another client taking the port over,
+ * taking it back, the log once the machine is off, reconnecting by itself
+ * on the next run, and a machine without a serial port. Runs under Xvfb
+ * (meson test --suite gui) and saves screenshots in tests/screenshots/ of
+ * the build tree. The cases run in order on one engine and one window. */
+
+#include <adwaita.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "hangar-serial-console.h"
+#include "hangar-test-env.h"
+
+#define UI_TIMEOUT_S    30
+#define GUEST_TIMEOUT_S 180
+#define SHELL_RETRY_S   10
+#define BOOT_MARKER     "HANGAR-GUEST-BOOTED"
+#define MACHINE_NAME    "console-guest"
+
+static HangarTestEnv       *env;
+static GtkWindow           *window;
+static HangarSerialConsole *console;
+static HangarMachine       *machine;
+
+/* ---- Looking at the view -------------------------------------------------- */
+
+static char *
+terminal_text (void)
+{
+  char *text = vte_terminal_get_text (hangar_serial_console_get_terminal (console), NULL, NULL, NULL);
+
+  return text != NULL ? text : g_strdup ("");
+}
+
+static gboolean
+terminal_shows (gpointer data)
+{
+  g_autofree char *text = terminal_text ();
+
+  return strstr (text, data) != NULL;
+}
+
+static void
+wait_for_terminal (const char *needle,
+                   guint       timeout_s)
+{
+  if (!hangar_test_wait_until (terminal_shows, (gpointer) needle, timeout_s))
+    {
+      g_autofree char *text = terminal_text ();
+
+      g_error ("the terminal never showed “%s”; it shows:\n%s", needle, text);
+    }
+}
+
+static gboolean
+status_is (gpointer data)
+{
+  return g_strcmp0 (hangar_serial_console_get_status (console), data) == 0;
+}
+
+static void
+wait_for_status (const char *status,
+                 guint       timeout_s)
+{
+  if (!hangar_test_wait_until (status_is, (gpointer) status, timeout_s))
+    g_error ("the console is “%s”, not “%s”", hangar_serial_console_get_status (console), status);
+}
+
+static gpointer
+child (const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (console), HANGAR_TYPE_SERIAL_CONSOLE, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static gboolean
+log_contains (gpointer data)
+{
+  g_autoptr(GVariant) log = NULL;
+  g_autofree char *text = NULL;
+  gsize length;
+  const char *bytes;
+
+  if (!hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, NULL))
+    return FALSE;
+  bytes = g_variant_get_fixed_array (log, &length, 1);
+  text = g_strndup (bytes, length);
+  return strstr (text, data) != NULL;
+}
+
+/* ---- Screenshots ---------------------------------------------------------- */
+
+static gboolean
+on_tick (GtkWidget     *widget,
+         GdkFrameClock *clock,
+         gpointer       data)
+{
+  (*(guint *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  return *(guint *) data >= 3;
+}
+
+static void
+save_screenshot (const char *name)
+{
+  GtkWidget *widget = GTK_WIDGET (window);
+  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  guint frames = 0;
+  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
+  int width, height;
+
+  gtk_widget_queue_draw (widget);
+  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
+  gtk_widget_remove_tick_callback (widget, id);
+
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_mkdir_with_parents (dir, 0755);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+/* ---- Cases ---------------------------------------------------------------- */
+
+/* Off: the log of earlier runs (none yet), read only. */
+static void
+test_off (void)
+{
+  hangar_serial_console_set_machine (console, machine);
+  wait_for_status ("log", UI_TIMEOUT_S);
+  g_assert_false (vte_terminal_get_input_enabled (hangar_serial_console_get_terminal (console)));
+  g_assert_false (gtk_widget_get_visible (child ("reconnect_button")));
+}
+
+/* Started while shown: it connects by itself, with the recent output. */
+static void
+test_connects (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  hangar_machine_call_start_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  wait_for_status ("connected", UI_TIMEOUT_S);
+  g_assert_true (vte_terminal_get_input_enabled (hangar_serial_console_get_terminal (console)));
+}
+
+/* Typed into the terminal, as a person types: the guest's shell runs it. */
+static void
+type_command (const char *command)
+{
+  VteTerminal *terminal = hangar_serial_console_get_terminal (console);
+
+  vte_terminal_feed_child (terminal, command, -1);
+  vte_terminal_feed_child (terminal, "\r", 1);
+}
+
+/* Types @command until the terminal shows @expected: what is typed while
+ * the guest's shell is still starting is lost (its echo cannot contain
+ * @expected: "echo OK-$((40+2))" prints OK-42). */
+static void
+run_in_guest (const char *command,
+              const char *expected)
+{
+  for (guint i = 0; i < GUEST_TIMEOUT_S / SHELL_RETRY_S; i++)
+    {
+      type_command (command);
+      if (hangar_test_wait_until (terminal_shows, (gpointer) expected, SHELL_RETRY_S))
+        return;
+    }
+  wait_for_terminal (expected, 1);
+}
+
+static void
+test_round_trip (void)
+{
+  run_in_guest ("echo OK-$((40+2))", "OK-42");
+  /* The log keeps going too. */
+  g_assert_true (hangar_test_wait_until (log_contains, "OK-42", UI_TIMEOUT_S));
+  save_screenshot ("serial-console-connected.png");
+}
+
+/* Another client (hangarctl console) takes the port: the view says so;
+ * taking it back works, and typing does again. */
+static void
+test_taken_over (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  int fd;
+
+  hangar_machine_call_open_serial_sync (machine, NULL, &handle, &fds, NULL, &error);
+  g_assert_no_error (error);
+  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
+  g_assert_no_error (error);
+
+  wait_for_status ("taken-over", UI_TIMEOUT_S);
+  g_assert_false (vte_terminal_get_input_enabled (hangar_serial_console_get_terminal (console)));
+  g_assert_true (gtk_widget_get_visible (child ("reconnect_button")));
+  save_screenshot ("serial-console-taken-over.png");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (console), "console.reconnect", NULL));
+  wait_for_status ("connected", UI_TIMEOUT_S);
+  close (fd);
+
+  run_in_guest ("echo BACK-$((6*7))", "BACK-42");
+}
+
+/* Off again: the log, with what was typed, and no input. */
+static void
+test_log_after_run (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  hangar_machine_call_force_off_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_status ("log", UI_TIMEOUT_S);
+  wait_for_terminal ("BACK-42", UI_TIMEOUT_S);
+  g_assert_false (vte_terminal_get_input_enabled (hangar_serial_console_get_terminal (console)));
+  save_screenshot ("serial-console-log.png");
+}
+
+/* The next run connects again by itself. */
+static void
+test_reconnects_on_next_run (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  hangar_machine_call_start_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_status ("connected", GUEST_TIMEOUT_S);
+  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  run_in_guest ("echo AGAIN-$((40+2))", "AGAIN-42");
+
+  hangar_machine_call_force_off_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_status ("log", UI_TIMEOUT_S);
+}
+
+/* A machine without a serial port says so. */
+static void
+test_no_serial (void)
+{
+  g_autofree char *xml = hangar_test_guest_xml ("no-serial-guest", NULL);
+  g_auto(GStrv) parts = g_regex_split_simple ("<serial[^>]*>.*?</serial>\\s*", xml, G_REGEX_DOTALL, 0);
+  g_autofree char *without = g_strjoinv ("", parts);
+  g_autoptr(HangarMachine) other = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  other = hangar_test_env_define (env, without);
+  hangar_machine_call_start_sync (other, NULL, &error);
+  g_assert_no_error (error);
+
+  hangar_serial_console_set_machine (console, other);
+  wait_for_status ("no-serial", UI_TIMEOUT_S);
+  save_screenshot ("serial-console-no-serial.png");
+
+  hangar_machine_call_force_off_sync (other, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_status ("log", UI_TIMEOUT_S);
+  hangar_serial_console_set_machine (console, NULL);
+  wait_for_status ("none", UI_TIMEOUT_S);
+}
+
+/* ---- Setup ---------------------------------------------------------------- */
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *xml = NULL;
+  int status;
+
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_unsetenv ("LANGUAGE");
+
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    {
+      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
+      return g_test_run ();
+    }
+  adw_init ();
+  g_object_set (gtk_settings_get_default (),
+                "gtk-enable-animations", FALSE,
+                "gtk-cursor-blink", FALSE,
+                NULL);
+
+  g_test_add_func ("/serial-console/off", test_off);
+  g_test_add_func ("/serial-console/connects", test_connects);
+  g_test_add_func ("/serial-console/round-trip", test_round_trip);
+  g_test_add_func ("/serial-console/taken-over", test_taken_over);
+  g_test_add_func ("/serial-console/log-after-run", test_log_after_run);
+  g_test_add_func ("/serial-console/reconnects-on-next-run", test_reconnects_on_next_run);
+  g_test_add_func ("/serial-console/no-serial", test_no_serial);
+
+  env = hangar_test_env_new (FALSE);
+  xml = hangar_test_guest_xml (MACHINE_NAME, NULL);
+  machine = hangar_test_env_define (env, xml);
+
+  window = GTK_WINDOW (gtk_window_new ());
+  gtk_window_set_default_size (window, 800, 560);
+  console = HANGAR_SERIAL_CONSOLE (hangar_serial_console_new ());
+  gtk_window_set_child (window, GTK_WIDGET (console));
+  gtk_window_present (window);
+
+  status = g_test_run ();
+
+  gtk_window_destroy (window);
+  g_clear_object (&machine);
+  hangar_test_env_free (env);
+  return status;
+}
