@@ -308,6 +308,9 @@ hangarctl_state_to_string (const char *state)
     return _("crashed");
   if (g_str_equal (state, "starting"))
     return _("starting");
+  /* A managed save waits for the next start (virsh: "shut off", reason saved). */
+  if (g_str_equal (state, "saved"))
+    return _("saved");
   return state;
 }
 
@@ -324,6 +327,7 @@ hangarctl_state_to_number (const char *state)
     { "shutting-down", 4 },
     { "shutoff", 5 },
     { "crashed", 6 },
+    { "saved", 5 },     /* libvirt reports a managed-saved domain as shut off */
   };
 
   for (gsize i = 0; state != NULL && i < G_N_ELEMENTS (numbers); i++)
