@@ -11,6 +11,10 @@
 #define FULL_FRAME_NUMERATOR   1
 #define FULL_FRAME_DENOMINATOR 2
 
+/* Pixels of the neighbouring tiles each tile texture holds on every side
+ * (see tile_texture_rect). */
+#define TILE_BORDER 2
+
 struct _HangarDisplayTiles
 {
   GObject      parent_instance;
@@ -22,10 +26,12 @@ struct _HangarDisplayTiles
 
   int          columns;
   int          rows;
-  GdkTexture **tiles;        /* columns × rows; NULL: covered by `frame` */
+  GdkTexture **tiles;        /* columns × rows; NULL: not built yet, `frame`, or `nodes` */
+  GskRenderNode **nodes;     /* columns × rows, instead of `tiles` with cairo_nodes */
+  gboolean     cairo_nodes;
   guint8      *dirty;        /* columns × rows flags */
   guint        n_dirty;
-  GdkTexture  *frame;        /* the whole frame, under the tiles; or NULL */
+  GdkTexture  *frame;        /* the whole frame, instead of the tiles; or NULL */
 
   guint64      tiles_built;
   guint64      frames_built;
@@ -67,6 +73,50 @@ texture_from_rect (HangarDisplayTiles *self,
   return gdk_memory_texture_new (width, height, GDK_MEMORY_B8G8R8A8_PREMULTIPLIED, bytes, stride);
 }
 
+/* A tile as a cairo render node drawing a rectangle of the buffer at
+ * scale 1, for GTK's cairo renderer (see hangar_display_tiles_set_cairo_nodes):
+ * built once per change and appended again, the same node, every frame
+ * until the tile changes. GTK 4.8's cairo renderer draws it with one
+ * paint of its (recording) surface, which costs only what the clip lets
+ * through, where a texture node copies all of its texture into a new
+ * surface every time it is drawn, even where it is clipped away. The pad byte reads as opaque through CAIRO_FORMAT_RGB24,
+ * and the SOURCE paint makes it alpha 0xff.
+ *
+ * Where the rectangle ends at the edge of the image, the node reaches
+ * TILE_BORDER pixels further, filled with the edge pixels (what a texture
+ * node's EXTEND_PAD gives): scaled drawing filters across the image's
+ * edges too, and must find the edge pixels there, not transparency. */
+static GskRenderNode *
+node_from_rect (HangarDisplayTiles *self,
+                int                 x,
+                int                 y,
+                int                 width,
+                int                 height)
+{
+  int left = x == 0 ? TILE_BORDER : 0;
+  int top = y == 0 ? TILE_BORDER : 0;
+  int right = x + width == self->width ? TILE_BORDER : 0;
+  int bottom = y + height == self->height ? TILE_BORDER : 0;
+  GskRenderNode *node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (x - left, y - top,
+                                                                 width + left + right,
+                                                                 height + top + bottom));
+  cairo_t *cr = gsk_cairo_node_get_draw_context (node);
+  cairo_surface_t *source;
+
+  source = cairo_image_surface_create_for_data (self->buffer + (gsize) y * self->stride + (gsize) x * 4,
+                                                CAIRO_FORMAT_RGB24, width, height, (int) self->stride);
+  cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+  cairo_set_source_surface (cr, source, x, y);
+  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  /* The node's surface keeps a copy, not the buffer gvnc goes on writing
+   * into. */
+  cairo_surface_finish (source);
+  cairo_surface_destroy (source);
+  return node;
+}
+
 static void
 tile_rect (HangarDisplayTiles *self,
            int                 column,
@@ -82,25 +132,92 @@ tile_rect (HangarDisplayTiles *self,
   *height = MIN (HANGAR_DISPLAY_TILE_SIZE, self->height - *y);
 }
 
+/* A tile's rectangle grown by TILE_BORDER pixels on each side that has a
+ * neighbour: what its texture holds. Scaled drawing filters across tile
+ * edges, and these borders give it the neighbours' real pixels there
+ * instead of the transparency beyond the texture's edge. */
+static void
+tile_texture_rect (HangarDisplayTiles *self,
+                   int                 column,
+                   int                 row,
+                   int                *x,
+                   int                *y,
+                   int                *width,
+                   int                *height)
+{
+  int x0, y0, w, h;
+
+  tile_rect (self, column, row, &x0, &y0, &w, &h);
+  *x = MAX (0, x0 - TILE_BORDER);
+  *y = MAX (0, y0 - TILE_BORDER);
+  *width = MIN (self->width, x0 + w + TILE_BORDER) - *x;
+  *height = MIN (self->height, y0 + h + TILE_BORDER) - *y;
+}
+
 /* ---- Paintable ------------------------------------------------------------ */
 
-/* Destination edges are rounded to whole pixels so that neighbouring tiles
- * meet exactly, whatever the scale: no seams. */
+/* Drawing keeps to two rules, so that no tile edge ever shows:
+ *
+ *  - a tile's texture (with its border of neighbouring pixels) is drawn
+ *    with the one scale of the whole image, at the exact place the image
+ *    puts it: filtering at its edges reads the neighbours' real pixels, as
+ *    with one big texture, never the transparency beyond the texture;
+ *  - it is clipped to its own rectangle grown by TILE_BORDER pixels to the
+ *    right and below, where neighbours follow, and the tiles are drawn left
+ *    to right, top to bottom. Where an edge falls inside a device pixel (a
+ *    scale, or a transformation of the whole widget), the part of the
+ *    pixel the later tile leaves uncovered shows the earlier tile's border:
+ *    the right pixels, not the background below them.
+ *
+ * Edges are rounded to whole pixels of the paintable, which are device
+ * pixels when it is drawn untransformed: then each pixel comes from one
+ * tile, and at 1:1 the textures sit on whole pixels, nothing filtered. */
 static void
-append_tile (GtkSnapshot *snapshot,
-             GdkTexture  *texture,
-             double       scale_x,
-             double       scale_y,
-             int          x,
-             int          y,
-             int          width,
-             int          height)
+append_tile (GtkSnapshot        *snapshot,
+             HangarDisplayTiles *self,
+             GdkTexture         *texture,
+             GskRenderNode      *node,
+             double              scale_x,
+             double              scale_y,
+             int                 column,
+             int                 row)
 {
-  double x0 = round (x * scale_x), x1 = round ((x + width) * scale_x);
-  double y0 = round (y * scale_y), y1 = round ((y + height) * scale_y);
+  int x, y, w, h, tx, ty, tw, th;
+  double x0, x1, y0, y1;
 
-  if (x1 > x0 && y1 > y0)
-    gtk_snapshot_append_texture (snapshot, texture, &GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0));
+  tile_rect (self, column, row, &x, &y, &w, &h);
+  tile_texture_rect (self, column, row, &tx, &ty, &tw, &th);
+  x0 = round (x * scale_x);
+  x1 = round ((x + w) * scale_x);
+  y0 = round (y * scale_y);
+  y1 = round ((y + h) * scale_y);
+  /* At least a pixel into the neighbours, however small the scale. */
+  if (tx + tw > x + w)
+    x1 = MAX (x1 + 1, round ((tx + tw) * scale_x));
+  if (ty + th > y + h)
+    y1 = MAX (y1 + 1, round ((ty + th) * scale_y));
+  if (x1 <= x0 || y1 <= y0)
+    return;
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0));
+  if (node != NULL)
+    {
+      /* The node is at scale 1 (at 1:1 there is no transformation at
+       * all): unchanged, it stays the same node in every frame's render
+       * tree. It may reach past the image's edges (see node_from_rect):
+       * the clip ends there. */
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_scale (snapshot, scale_x, scale_y);
+      gtk_snapshot_append_node (snapshot, node);
+      gtk_snapshot_restore (snapshot);
+    }
+  else
+    {
+      gtk_snapshot_append_texture (snapshot, texture,
+                                   &GRAPHENE_RECT_INIT (tx * scale_x, ty * scale_y,
+                                                        tw * scale_x, th * scale_y));
+    }
+  gtk_snapshot_pop (snapshot);
 }
 
 static void
@@ -116,22 +233,27 @@ hangar_display_tiles_snapshot (GdkPaintable *paintable,
   static const GdkRGBA black = { 0, 0, 0, 1 };
 
   if (self->frame != NULL)
-    append_tile (snapshot, self->frame, scale_x, scale_y, 0, 0, self->width, self->height);
+    {
+      /* No tiles then. */
+      gtk_snapshot_append_texture (snapshot, self->frame, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      return;
+    }
+
+  for (int i = 0; i < self->columns * self->rows; i++)
+    if (self->tiles[i] == NULL && self->nodes[i] == NULL)
+      {
+        /* Never flushed yet: the guest's first image is on its way. */
+        gtk_snapshot_append_color (snapshot, &black, &GRAPHENE_RECT_INIT (0, 0, width, height));
+        break;
+      }
 
   for (int row = 0; row < self->rows; row++)
     for (int column = 0; column < self->columns; column++)
       {
-        GdkTexture *tile = self->tiles[row * self->columns + column];
-        int x, y, w, h;
+        int i = row * self->columns + column;
 
-        tile_rect (self, column, row, &x, &y, &w, &h);
-        if (tile != NULL)
-          append_tile (snapshot, tile, scale_x, scale_y, x, y, w, h);
-        else if (self->frame == NULL)
-          /* Never flushed yet: the guest's first image is on its way. */
-          gtk_snapshot_append_color (snapshot, &black,
-                                     &GRAPHENE_RECT_INIT (x * scale_x, y * scale_y,
-                                                          w * scale_x, h * scale_y));
+        if (self->tiles[i] != NULL || self->nodes[i] != NULL)
+          append_tile (snapshot, self, self->tiles[i], self->nodes[i], scale_x, scale_y, column, row);
       }
 }
 
@@ -163,8 +285,12 @@ hangar_display_tiles_finalize (GObject *object)
   HangarDisplayTiles *self = HANGAR_DISPLAY_TILES (object);
 
   for (int i = 0; i < self->columns * self->rows; i++)
-    g_clear_object (&self->tiles[i]);
+    {
+      g_clear_object (&self->tiles[i]);
+      g_clear_pointer (&self->nodes[i], gsk_render_node_unref);
+    }
   g_free (self->tiles);
+  g_free (self->nodes);
   g_free (self->dirty);
   g_clear_object (&self->frame);
   g_free (self->buffer);
@@ -201,6 +327,7 @@ hangar_display_tiles_new (int width,
   self->rows = (height + HANGAR_DISPLAY_TILE_SIZE - 1) / HANGAR_DISPLAY_TILE_SIZE;
   n_tiles = self->columns * self->rows;
   self->tiles = g_new0 (GdkTexture *, n_tiles);
+  self->nodes = g_new0 (GskRenderNode *, n_tiles);
   self->dirty = g_new0 (guint8, n_tiles);
   return self;
 }
@@ -244,10 +371,12 @@ hangar_display_tiles_damage (HangarDisplayTiles *self,
 
   g_return_if_fail (HANGAR_IS_DISPLAY_TILES (self));
 
-  x1 = MIN (x + width, self->width);
-  y1 = MIN (y + height, self->height);
-  x = MAX (x, 0);
-  y = MAX (y, 0);
+  /* The tiles next to the rectangle hold its edge pixels in their
+   * borders: they changed too. */
+  x1 = MIN (x + width + TILE_BORDER, self->width);
+  y1 = MIN (y + height + TILE_BORDER, self->height);
+  x = MAX (x - TILE_BORDER, 0);
+  y = MAX (y - TILE_BORDER, 0);
   if (x1 <= x || y1 <= y)
     return;
 
@@ -268,7 +397,6 @@ gboolean
 hangar_display_tiles_flush (HangarDisplayTiles *self)
 {
   int n_tiles;
-  gboolean all_tiles = TRUE;
 
   g_return_val_if_fail (HANGAR_IS_DISPLAY_TILES (self), FALSE);
 
@@ -283,32 +411,74 @@ hangar_display_tiles_flush (HangarDisplayTiles *self)
       self->frame = texture_from_rect (self, 0, 0, self->width, self->height);
       self->frames_built++;
       for (int i = 0; i < n_tiles; i++)
-        g_clear_object (&self->tiles[i]);
+        {
+          g_clear_object (&self->tiles[i]);
+          g_clear_pointer (&self->nodes[i], gsk_render_node_unref);
+        }
     }
   else
     {
+      /* A few tiles changed on a whole frame: from now on, tiles
+       * everywhere. Tiles drawn over the frame would keep the big texture
+       * in every drawing of a changed tile (the cairo renderer copies all
+       * of a texture it draws any part of, every time), and let it show
+       * through at their edges. */
+      if (self->frame != NULL)
+        {
+          memset (self->dirty, 1, n_tiles);
+          self->n_dirty = n_tiles;
+          g_clear_object (&self->frame);
+        }
+
       for (int i = 0; i < n_tiles; i++)
         {
           int x, y, w, h;
 
           if (self->dirty[i])
             {
-              tile_rect (self, i % self->columns, i / self->columns, &x, &y, &w, &h);
+              tile_texture_rect (self, i % self->columns, i / self->columns, &x, &y, &w, &h);
               g_clear_object (&self->tiles[i]);
-              self->tiles[i] = texture_from_rect (self, x, y, w, h);
+              g_clear_pointer (&self->nodes[i], gsk_render_node_unref);
+              if (self->cairo_nodes)
+                self->nodes[i] = node_from_rect (self, x, y, w, h);
+              else
+                self->tiles[i] = texture_from_rect (self, x, y, w, h);
               self->tiles_built++;
             }
-          all_tiles = all_tiles && self->tiles[i] != NULL;
         }
-      /* The frame below is hidden everywhere now. */
-      if (all_tiles)
-        g_clear_object (&self->frame);
     }
 
   memset (self->dirty, 0, n_tiles);
   self->n_dirty = 0;
   gdk_paintable_invalidate_contents (GDK_PAINTABLE (self));
   return TRUE;
+}
+
+void
+hangar_display_tiles_set_cairo_nodes (HangarDisplayTiles *self,
+                                      gboolean            cairo_nodes)
+{
+  g_return_if_fail (HANGAR_IS_DISPLAY_TILES (self));
+
+  cairo_nodes = !!cairo_nodes;
+  if (self->cairo_nodes == cairo_nodes)
+    return;
+
+  /* The tiles built the other way are built again at the next flush. */
+  self->cairo_nodes = cairo_nodes;
+  for (int i = 0; i < self->columns * self->rows; i++)
+    if ((self->tiles[i] != NULL || self->nodes[i] != NULL) && !self->dirty[i])
+      {
+        self->dirty[i] = 1;
+        self->n_dirty++;
+      }
+}
+
+gboolean
+hangar_display_tiles_get_cairo_nodes (HangarDisplayTiles *self)
+{
+  g_return_val_if_fail (HANGAR_IS_DISPLAY_TILES (self), FALSE);
+  return self->cairo_nodes;
 }
 
 GdkTexture *

@@ -12,9 +12,12 @@ G_BEGIN_DECLS
  * paintable draws it as tiles of TILE_SIZE² pixels, each a GdkTexture of
  * its own: damage marks tiles, flush rebuilds only the marked ones (GTK
  * 4.8 cannot update part of a texture), and when most of the frame changed
- * it builds one texture for the whole frame instead, drawing later small
- * changes as tiles on top of it. The pad byte is made alpha 0xff while
- * copying, never in the buffer itself. */
+ * it builds one texture for the whole frame instead; the next small change
+ * goes back to tiles, all of them built once. Each tile texture holds a
+ * border of its neighbours' pixels, so that scaled drawing shows no tile
+ * edges. For GTK's cairo renderer, tiles can be cairo render nodes instead
+ * of textures (hangar_display_tiles_set_cairo_nodes). The pad byte is made alpha 0xff while copying, never in the
+ * buffer itself. */
 #define HANGAR_DISPLAY_TILE_SIZE 128
 
 #define HANGAR_TYPE_DISPLAY_TILES (hangar_display_tiles_get_type ())
@@ -37,6 +40,17 @@ void                hangar_display_tiles_damage       (HangarDisplayTiles *self,
 /* Rebuilds the textures of the changed tiles; TRUE (and the paintable's
  * contents invalidated) when there were any. */
 gboolean            hangar_display_tiles_flush        (HangarDisplayTiles *self);
+
+/* Whether tiles are drawn as cairo render nodes (TRUE) or as textures
+ * (FALSE, the default). GTK 4.8's cairo renderer copies all of every
+ * texture it draws, every frame, even where it is clipped away: with it,
+ * cairo nodes, built once per change and kept, cost only the pixels
+ * redrawn. The GL renderer keeps textures on the GPU but draws cairo nodes
+ * through an offscreen fallback that shows tile edges when scaled: with it,
+ * textures. Tiles built the other way are built again at the next flush. */
+void                hangar_display_tiles_set_cairo_nodes  (HangarDisplayTiles *self,
+                                                           gboolean            cairo_nodes);
+gboolean            hangar_display_tiles_get_cairo_nodes  (HangarDisplayTiles *self);
 
 /* The buffer as it is now (flushed or not), as one opaque texture. */
 GdkTexture         *hangar_display_tiles_to_texture   (HangarDisplayTiles *self);

@@ -14,7 +14,7 @@
 
 /* Without any answer for this long, ask again: some servers answer an
  * incremental request with nothing when nothing changed, and a hidden
- * widget gets no frame clock ticks. */
+ * widget does not ask again after each answer. */
 #define REQUEST_AGAIN_MS      1000
 /* Guest resizes follow the allocation once it rests this long. */
 #define RESIZE_GUEST_DELAY_MS 250
@@ -62,7 +62,7 @@ struct _HangarDisplay
   char                 *error;
   HangarDisplayTiles   *tiles;           /* the guest image; kept across connections */
   VncFramebuffer       *fb;
-  guint                 tick_id;
+  guint                 request_idle_id;
   guint                 request_again_id;
   gint64                last_request_us;
 
@@ -267,18 +267,22 @@ request_update (HangarDisplay *self,
   self->last_request_us = g_get_monotonic_time ();
 }
 
-/* One request per frame at most, and only once the last one was answered:
- * a guest drawing faster than we paint is asked for what it has when we
- * can show it, and a slow client never piles up work in QEMU. */
+/* The next request goes out as soon as an answer was read and handled:
+ * gvnc reads an answer's rectangles one after the other, and this idle
+ * (below GTK's redraw priority) runs once the socket has no more for now
+ * and a frame due has been drawn. A slow client thus asks again only when
+ * it caught up, QEMU never piles up work for it, and drawing stays on the
+ * frame clock, which merges the updates of one frame. Hidden, the widget
+ * draws nothing: the REQUEST_AGAIN_MS timer alone keeps it roughly
+ * current. */
 static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *frame_clock,
-         gpointer       user_data)
+on_request_idle (gpointer user_data)
 {
-  HangarDisplay *self = HANGAR_DISPLAY (widget);
+  HangarDisplay *self = HANGAR_DISPLAY (user_data);
 
-  self->tick_id = 0;
-  request_update (self, TRUE);
+  self->request_idle_id = 0;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    request_update (self, TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -295,11 +299,7 @@ on_request_again (gpointer user_data)
 static void
 stop_updates (HangarDisplay *self)
 {
-  if (self->tick_id != 0)
-    {
-      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
-      self->tick_id = 0;
-    }
+  g_clear_handle_id (&self->request_idle_id, g_source_remove);
   g_clear_handle_id (&self->request_again_id, g_source_remove);
   g_clear_handle_id (&self->resize_guest_id, g_source_remove);
 }
@@ -872,8 +872,8 @@ on_vnc_framebuffer_update (VncConnection *conn,
 
   hangar_display_tiles_damage (self->tiles, x, y, width, height);
   gtk_widget_queue_draw (GTK_WIDGET (self));
-  if (self->tick_id == 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
+  if (self->request_idle_id == 0)
+    self->request_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, on_request_idle, self, NULL);
 }
 
 static void
@@ -1303,6 +1303,10 @@ hangar_display_snapshot (GtkWidget   *widget,
   if (!get_image_rect (self, &x, &y, &width, &height, &scale))
     return;
 
+  /* Tiles as cairo nodes for the cairo renderer (what `ssh -X` gets), as
+   * textures for GL: see hangar_display_tiles_set_cairo_nodes. */
+  hangar_display_tiles_set_cairo_nodes (self->tiles,
+                                        GSK_IS_CAIRO_RENDERER (gtk_native_get_renderer (gtk_widget_get_native (widget))));
   /* Only the tiles that changed since the last frame are rebuilt. */
   hangar_display_tiles_flush (self->tiles);
 

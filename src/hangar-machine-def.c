@@ -802,6 +802,113 @@ hangar_machine_def_add_nic (const char  *xml,
   return write_document (doc, xml);
 }
 
+/* @node as a document of its own. */
+static char *
+write_element (xmlNode *node)
+{
+  g_autoptr(xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNode *copy = xmlDocCopyNode (node, doc, 1);
+  xmlBuffer *buffer = xmlBufferCreate ();
+  char *text;
+
+  if (copy == NULL || buffer == NULL)
+    g_error ("Out of memory writing a device");
+  xmlDocSetRootElement (doc, copy);
+  xmlNodeDump (buffer, doc, copy, 0, 0);
+  text = g_strdup ((const char *) xmlBufferContent (buffer));
+  xmlBufferFree (buffer);
+  return text;
+}
+
+static xmlNode *
+find_device (xmlDoc      *doc,
+             const char  *element,
+             guint        index,
+             GError     **error)
+{
+  xmlNode *device = nth_device (find_child (xmlDocGetRootElement (doc), "devices"), element, index);
+
+  if (device == NULL)
+    g_set_error (error, HANGAR_ERROR, HANGAR_ERROR_NOT_FOUND,
+                 _("The definition has no such <%s>: it changed meanwhile"), element);
+  return device;
+}
+
+char *
+hangar_machine_def_get_device (const char  *xml,
+                               const char  *element,
+                               guint        index,
+                               GError     **error)
+{
+  g_autoptr(xmlDoc) doc = NULL;
+  xmlNode *device;
+
+  g_return_val_if_fail (xml != NULL, NULL);
+  g_return_val_if_fail (element != NULL, NULL);
+
+  doc = read_document (xml, error);
+  if (doc == NULL)
+    return NULL;
+  device = find_device (doc, element, index, error);
+  return device != NULL ? write_element (device) : NULL;
+}
+
+char *
+hangar_machine_def_cdrom_with_medium (const char  *xml,
+                                      guint        index,
+                                      const char  *path,
+                                      const char  *pool,
+                                      const char  *volume,
+                                      GError     **error)
+{
+  g_autoptr(xmlDoc) doc = NULL;
+  xmlNode *disk;
+  xmlNode *source;
+  xmlNode *driver;
+
+  g_return_val_if_fail (xml != NULL, NULL);
+  g_return_val_if_fail (path == NULL || (pool == NULL && volume == NULL), NULL);
+  g_return_val_if_fail ((pool == NULL) == (volume == NULL), NULL);
+
+  doc = read_document (xml, error);
+  if (doc == NULL)
+    return NULL;
+  disk = find_device (doc, "disk", index, error);
+  if (disk == NULL)
+    return NULL;
+
+  source = find_child (disk, "source");
+  if (source != NULL)
+    {
+      xmlUnlinkNode (source);
+      xmlFreeNode (source);
+    }
+  xmlSetProp (disk, BAD_CAST "type", BAD_CAST (volume != NULL ? "volume" : "file"));
+  if (path == NULL && volume == NULL)
+    return write_element (disk);
+
+  /* Install media are raw images: the format is stated, never guessed. */
+  driver = find_child (disk, "driver");
+  if (driver == NULL)
+    {
+      driver = xmlNewDocNode (doc, NULL, BAD_CAST "driver", NULL);
+      xmlAddChild (disk, driver);
+      xmlSetProp (driver, BAD_CAST "name", BAD_CAST "qemu");
+    }
+  xmlSetProp (driver, BAD_CAST "type", BAD_CAST "raw");
+
+  source = xmlNewDocNode (doc, NULL, BAD_CAST "source", NULL);
+  if (path != NULL)
+    xmlSetProp (source, BAD_CAST "file", BAD_CAST path);
+  else
+    {
+      xmlSetProp (source, BAD_CAST "pool", BAD_CAST pool);
+      xmlSetProp (source, BAD_CAST "volume", BAD_CAST volume);
+    }
+  xmlAddNextSibling (driver, source);
+  return write_element (disk);
+}
+
 guint
 hangar_machine_def_error_line (const char *message)
 {

@@ -90,6 +90,25 @@ char             *hangar_machine_def_add_nic        (const char        *xml,
                                                      const char        *model,
                                                      GError           **error);
 
+/* The @index-th <disk> (@element "disk") or <interface> (@element
+ * "interface") of <devices> in @xml, as a document of its own: what
+ * Machine.AttachDevice, DetachDevice and UpdateDevice take. */
+char             *hangar_machine_def_get_device     (const char        *xml,
+                                                     const char        *element,
+                                                     guint              index,
+                                                     GError           **error);
+
+/* The @index-th <disk> of @xml (a CD-ROM drive) as a document of its own,
+ * with another medium in it: the image file @path, or the volume @volume of
+ * @pool (raw), or none when both are NULL (the tray empty). For
+ * Machine.UpdateDevice. */
+char             *hangar_machine_def_cdrom_with_medium (const char     *xml,
+                                                        guint           index,
+                                                        const char     *path,
+                                                        const char     *pool,
+                                                        const char     *volume,
+                                                        GError        **error);
+
 /* The line number an engine message names ("... line 12: ..."), or 0. */
 guint             hangar_machine_def_error_line     (const char        *message);
 

@@ -24,6 +24,8 @@
 #define INTERFACES_EVERY_N_STATS 5
 #define GRAPH_WINDOW_US (5 * 60 * G_USEC_PER_SEC)
 #define REFETCH_DELAY_MS 250
+/* A hot-unplug waits for the guest (up to 30 s in the engine) on a loaded host. */
+#define DEVICE_CALL_TIMEOUT_MS (5 * 60 * 1000)
 #define KIB G_GUINT64_CONSTANT (1024)
 /* On a machine's proxy while it waits for "Begin Installation". */
 #define CUSTOMIZING_KEY "hangar-customizing"
@@ -175,6 +177,8 @@ struct _HangarMachinePage
 
   GtkWidget         *hardware_box;
   GtkRevealer       *install_revealer;
+  GtkRevealer       *hardware_notice_revealer;
+  GtkLabel          *hardware_notice_label;
   AdwPreferencesGroup *resources_group;
   GtkWidget         *resources_apply_button;
   GtkWidget         *resources_revert_button;
@@ -219,6 +223,7 @@ static void update_polling       (HangarMachinePage *self);
 static void fetch_definition     (HangarMachinePage *self);
 static void fetch_interfaces     (HangarMachinePage *self);
 static void refresh_display      (HangarMachinePage *self);
+static GDBusObjectManager *object_manager (HangarMachinePage *self);
 
 /* ---- Small helpers -------------------------------------------------------- */
 
@@ -708,8 +713,21 @@ refresh_apply_notes (HangarMachinePage *self)
   const char *note = machine_is_active (self) ? _("Applies at next boot") : NULL;
 
   adw_preferences_group_set_description (self->resources_group, note);
-  adw_preferences_group_set_description (self->disks_group, note);
-  adw_preferences_group_set_description (self->nics_group, note);
+  /* A running machine takes virtio disks, network interfaces and CD-ROM
+   * media at once (Machine.AttachDevice and the like). */
+  if (state_is (self, "running"))
+    {
+      adw_preferences_group_set_description (self->disks_group,
+                                             _("Virtio disks are added and removed at once, and CD-ROM media "
+                                               "change at once; other disk changes apply at next boot"));
+      adw_preferences_group_set_description (self->nics_group,
+                                             _("Network interfaces are added and removed at once"));
+    }
+  else
+    {
+      adw_preferences_group_set_description (self->disks_group, note);
+      adw_preferences_group_set_description (self->nics_group, note);
+    }
   gtk_label_set_label (self->xml_hint,
                        machine_is_active (self)
                        ? _("The machine runs: a new definition applies at next boot")
@@ -1176,6 +1194,82 @@ add_remove_button (HangarMachinePage *self,
   adw_action_row_add_suffix (row, button);
 }
 
+/* The Change Medium menu of CD-ROM drive @target: the install media of the
+ * engine's active pools, and an image file. */
+static GMenuModel *
+media_menu (HangarMachinePage *self,
+            const char        *target)
+{
+  GMenu *menu = g_menu_new ();
+  g_autoptr(GMenu) volumes = g_menu_new ();
+  g_autoptr(GMenu) files = g_menu_new ();
+  g_autoptr(GMenuItem) file_item = g_menu_item_new (_("Image File…"), NULL);
+  GDBusObjectManager *manager = object_manager (self);
+  g_autolist(GDBusObject) objects = manager != NULL ? g_dbus_object_manager_get_objects (manager) : NULL;
+
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      HangarVolume *volume = hangar_object_peek_volume (HANGAR_OBJECT (l->data));
+      g_autoptr(GDBusObject) pool_object = NULL;
+      HangarStoragePool *pool;
+      g_autofree char *label = NULL;
+      g_autoptr(GMenuItem) item = NULL;
+
+      if (volume == NULL || !hangar_volume_get_install_media (volume))
+        continue;
+      pool_object = g_dbus_object_manager_get_object (manager, hangar_volume_get_pool (volume));
+      pool = pool_object != NULL ? hangar_object_peek_storage_pool (HANGAR_OBJECT (pool_object)) : NULL;
+      if (pool == NULL || g_strcmp0 (hangar_storage_pool_get_state (pool), "active") != 0)
+        continue;
+      /* TRANSLATORS: a pool's name and one of its volumes, e.g. "default/debian.iso" */
+      label = g_strdup_printf (_("%s/%s"), hangar_storage_pool_get_name (pool), hangar_volume_get_name (volume));
+      item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, "hardware.insert-volume",
+                                               g_variant_new ("(sss)", target,
+                                                              hangar_storage_pool_get_name (pool),
+                                                              hangar_volume_get_name (volume)));
+      g_menu_append_item (volumes, item);
+    }
+  g_menu_item_set_action_and_target_value (file_item, "hardware.insert-file", g_variant_new_string (target));
+  g_menu_append_item (files, file_item);
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (volumes));
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (files));
+  return G_MENU_MODEL (menu);
+}
+
+/* Eject and Change Medium for a CD-ROM drive. */
+static void
+add_media_buttons (HangarMachinePage    *self,
+                   AdwActionRow         *row,
+                   const HangarDiskInfo *disk)
+{
+  g_autofree char *change_tooltip = g_strdup_printf (_("Put another medium in %s"), disk->target);
+  g_autoptr(GMenuModel) menu = media_menu (self, disk->target);
+  GtkWidget *change = gtk_menu_button_new ();
+
+  if (disk->source[0] != '\0')
+    {
+      g_autofree char *tooltip = g_strdup_printf (_("Eject the medium from %s"), disk->target);
+      GtkWidget *eject = gtk_button_new_from_icon_name ("media-eject-symbolic");
+
+      gtk_widget_set_valign (eject, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (eject, "flat");
+      gtk_widget_set_tooltip_text (eject, tooltip);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (eject), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (eject), "hardware.eject");
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (eject), g_variant_new_string (disk->target));
+      adw_action_row_add_suffix (row, eject);
+    }
+
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (change), "media-optical-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (change), menu);
+  gtk_widget_set_valign (change, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (change, "flat");
+  gtk_widget_set_tooltip_text (change, change_tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (change), GTK_ACCESSIBLE_PROPERTY_LABEL, change_tooltip, -1);
+  adw_action_row_add_suffix (row, change);
+}
+
 static void
 fill_disks_group (HangarMachinePage *self)
 {
@@ -1201,6 +1295,8 @@ fill_disks_group (HangarMachinePage *self)
       g_ptr_array_add (details, NULL);
       detail_text = g_strjoinv (" · ", (char **) details->pdata);
       add_suffix_label (row, detail_text);
+      if (g_str_equal (disk->device, "cdrom"))
+        add_media_buttons (self, row, disk);
       add_remove_button (self, row, "disk", i, tooltip);
     }
   if (disks->len == 0)
@@ -1411,6 +1507,288 @@ on_resources_apply_clicked (HangarMachinePage *self)
                                       machine_name (self)));
 }
 
+/* ---- Live changes (AttachDevice, DetachDevice, UpdateDevice) -------------- */
+
+/* Live changes go to a machine that runs; paused or shutting down, a guest
+ * cannot answer a hot-unplug, and the definition alone changes. */
+static gboolean
+takes_live_changes (HangarMachinePage *self)
+{
+  return state_is (self, "running");
+}
+
+/* What QEMU can plug in and out of a running PC: virtio disks and network
+ * interfaces. */
+static gboolean
+pluggable_disk (const HangarDiskInfo *disk)
+{
+  return g_str_equal (disk->device, "disk") && g_str_equal (disk->bus, "virtio");
+}
+
+static void
+show_hardware_notice (HangarMachinePage *self,
+                      const char        *text)
+{
+  gtk_label_set_label (self->hardware_notice_label, text != NULL ? text : "");
+  gtk_revealer_set_reveal_child (self->hardware_notice_revealer, text != NULL);
+}
+
+static void
+on_hardware_notice_close (HangarMachinePage *self)
+{
+  show_hardware_notice (self, NULL);
+}
+
+typedef struct {
+  HangarMachinePage *self;
+  HangarMachine     *machine;
+  const char        *method;     /* "AttachDevice", "DetachDevice" or "UpdateDevice" */
+  char              *device_xml;
+  gboolean           live;       /* asked for live and config, else config */
+  char              *done;       /* what was done, for the notice: "Disk vdb added" */
+  char              *failure;    /* what failed, for the error */
+} DeviceChange;
+
+static void
+device_change_free (DeviceChange *change)
+{
+  g_object_unref (change->self);
+  g_object_unref (change->machine);
+  g_free (change->device_xml);
+  g_free (change->done);
+  g_free (change->failure);
+  g_free (change);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DeviceChange, device_change_free)
+
+static void send_device_change (DeviceChange *change);
+
+static gboolean
+result_flag (GVariant   *result,
+             const char *key)
+{
+  gboolean value = FALSE;
+
+  g_variant_lookup (result, key, "b", &value);
+  return value;
+}
+
+static void
+on_device_changed (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(DeviceChange) change = user_data;
+  HangarMachinePage *self = change->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+  g_autoptr(GVariant) where = NULL;
+  g_autofree char *notice = NULL;
+
+  if (reply == NULL && is_cancelled (error))
+    return;
+
+  /* The running machine does not have the device (it was added for the
+   * next boot only), or cannot change it live: the definition alone. */
+  if (reply == NULL && change->live && self->machine == change->machine &&
+      (g_error_matches (error, HANGAR_ERROR, HANGAR_ERROR_NOT_FOUND) ||
+       g_error_matches (error, HANGAR_ERROR, HANGAR_ERROR_UNSUPPORTED)))
+    {
+      g_debug ("%s live: %s; in the definition only", change->method, error->message);
+      change->live = FALSE;
+      send_device_change (g_steal_pointer (&change));
+      return;
+    }
+
+  self->update_pending = FALSE;
+  if (reply == NULL)
+    {
+      sync_definition_sensitivity (self);
+      emit_error (self, change->failure, error);
+      return;
+    }
+
+  g_variant_get (reply, "(@a{sv})", &where);
+  if (result_flag (where, "live"))
+    /* TRANSLATORS: what was done, e.g. "Disk vdb added: applied now" */
+    notice = g_strdup_printf (_("%s: applied now"), change->done);
+  else
+    /* TRANSLATORS: what was done, e.g. "Disk sdb added: takes effect at next boot" */
+    notice = g_strdup_printf (_("%s: takes effect at next boot"), change->done);
+  if (machine_is_active (self))
+    show_hardware_notice (self, notice);
+
+  self->rereading = TRUE;
+  fetch_definition (self);
+  sync_definition_sensitivity (self);
+}
+
+static void
+send_device_change (DeviceChange *change)
+{
+  HangarMachinePage *self = change->self;
+  g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (change->live)
+    g_variant_builder_add (&options, "{sv}", "live", g_variant_new_boolean (TRUE));
+  g_variant_builder_add (&options, "{sv}", "config", g_variant_new_boolean (TRUE));
+
+  self->update_pending = TRUE;
+  sync_definition_sensitivity (self);
+  g_dbus_proxy_call (G_DBUS_PROXY (change->machine), change->method,
+                     g_variant_new ("(sa{sv})", change->device_xml, &options),
+                     G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, DEVICE_CALL_TIMEOUT_MS,
+                     self->cancellable, on_device_changed, change);
+}
+
+/* Sends @device_xml with @method: into the running machine too when @live,
+ * else into its definition. Takes @done and @failure. */
+static void
+change_device (HangarMachinePage *self,
+               const char        *method,
+               char              *device_xml,
+               gboolean           live,
+               char              *done,
+               char              *failure)
+{
+  DeviceChange *change = g_new0 (DeviceChange, 1);
+
+  change->self = g_object_ref (self);
+  change->machine = g_object_ref (self->machine);
+  change->method = method;
+  change->device_xml = device_xml;
+  change->live = live;
+  change->done = done;
+  change->failure = failure;
+  show_hardware_notice (self, NULL);
+  send_device_change (change);
+}
+
+static int
+find_disk (HangarMachinePage *self,
+           const char        *target)
+{
+  for (guint i = 0; self->def != NULL && i < self->def->disks->len; i++)
+    {
+      const HangarDiskInfo *disk = g_ptr_array_index (self->def->disks, i);
+
+      if (g_strcmp0 (disk->target, target) == 0)
+        return (int) i;
+    }
+  return -1;
+}
+
+/* A new medium in CD-ROM drive @target (UpdateDevice): a file, a volume, or
+ * none. The drive's tray opens and closes in a running machine. */
+static void
+change_medium (HangarMachinePage *self,
+               const char        *target,
+               const char        *path,
+               const char        *pool,
+               const char        *volume)
+{
+  g_autoptr(GError) error = NULL;
+  char *device_xml;
+  int index;
+  char *done;
+
+  if (self->machine == NULL || self->stored_xml == NULL || definition_busy (self))
+    return;
+  index = find_disk (self, target);
+  device_xml = index < 0 ? NULL
+                         : hangar_machine_def_cdrom_with_medium (self->stored_xml, index, path, pool, volume, &error);
+  if (device_xml == NULL)
+    {
+      if (error == NULL)
+        g_set_error (&error, HANGAR_ERROR, HANGAR_ERROR_NOT_FOUND,
+                     _("The machine has no drive %s any more"), target);
+      emit_error (self, _("Could not change the medium"), error);
+      return;
+    }
+
+  if (path == NULL && volume == NULL)
+    done = g_strdup_printf (_("Medium ejected from %s"), target);
+  else
+    /* TRANSLATORS: the drive, then the file or "pool/volume" put in it */
+    done = g_strdup_printf (_("%s holds %s"), target,
+                            path != NULL ? path : volume);
+  change_device (self, "UpdateDevice", device_xml, takes_live_changes (self), done,
+                 g_strdup_printf (_("Could not change the medium in %s of “%s”"), target, machine_name (self)));
+}
+
+static void
+eject_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  change_medium (HANGAR_MACHINE_PAGE (widget), g_variant_get_string (parameter, NULL), NULL, NULL, NULL);
+}
+
+static void
+insert_volume_activated (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  const char *target, *pool, *volume;
+
+  g_variant_get (parameter, "(&s&s&s)", &target, &pool, &volume);
+  change_medium (HANGAR_MACHINE_PAGE (widget), target, NULL, pool, volume);
+}
+
+static void
+on_medium_file_response (GtkNativeDialog *dialog,
+                         int              response,
+                         gpointer         user_data)
+{
+  HangarMachinePage *self = HANGAR_MACHINE_PAGE (user_data);
+  HangarMachine *machine = g_object_get_data (G_OBJECT (dialog), "hangar-machine");
+  const char *target = g_object_get_data (G_OBJECT (dialog), "hangar-target");
+
+  if (response == GTK_RESPONSE_ACCEPT && machine == self->machine)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        change_medium (self, target, path, NULL, NULL);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+insert_file_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  HangarMachinePage *self = HANGAR_MACHINE_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  const char *target = g_variant_get_string (parameter, NULL);
+  g_autofree char *title = g_strdup_printf (_("A Medium for %s"), target);
+  g_autoptr(GtkFileFilter) iso = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  GtkFileChooserNative *chooser;
+
+  if (self->machine == NULL)
+    return;
+
+  gtk_file_filter_set_name (iso, _("Disc images"));
+  gtk_file_filter_add_pattern (iso, "*.iso");
+  gtk_file_filter_add_pattern (iso, "*.ISO");
+  gtk_file_filter_set_name (all, _("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  chooser = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), iso);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  g_object_set_data_full (G_OBJECT (chooser), "hangar-machine", g_object_ref (self->machine), g_object_unref);
+  g_object_set_data_full (G_OBJECT (chooser), "hangar-target", g_strdup (target), g_free);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_medium_file_response), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static void
 on_remove_device_clicked (GtkButton         *button,
                           HangarMachinePage *self)
@@ -1422,6 +1800,27 @@ on_remove_device_clicked (GtkButton         *button,
 
   if (self->stored_xml == NULL || definition_busy (self))
     return;
+
+  /* QEMU runs: DetachDevice, live too where the device can be unplugged. */
+  if (machine_is_active (self) && self->def != NULL)
+    {
+      gboolean is_disk = g_str_equal (element, "disk");
+      const HangarDiskInfo *disk = is_disk && index < self->def->disks->len
+                                   ? g_ptr_array_index (self->def->disks, index) : NULL;
+      char *device_xml = hangar_machine_def_get_device (self->stored_xml, element, index, &error);
+
+      if (device_xml == NULL)
+        {
+          emit_error (self, _("Could not remove the device"), error);
+          return;
+        }
+      change_device (self, "DetachDevice", device_xml,
+                     takes_live_changes (self) && (!is_disk || (disk != NULL && pluggable_disk (disk))),
+                     disk != NULL ? g_strdup_printf (_("%s removed"), disk->target)
+                                  : g_strdup (_("Network interface removed")),
+                     g_strdup_printf (_("Could not remove the device from “%s”"), machine_name (self)));
+      return;
+    }
 
   xml = hangar_machine_def_remove_device (self->stored_xml, element, index, &error);
   if (xml == NULL)
@@ -1460,6 +1859,31 @@ on_disk_definition_ready (HangarMachinePage   *self,
                                                      _("The definition changed meanwhile: add it again"));
 
       emit_error (self, _("Could not add the disk"), error);
+      return;
+    }
+
+  /* QEMU runs: AttachDevice with the new disk (the dialog put it last),
+   * plugged in live where it can be. */
+  if (machine_is_active (self))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HangarMachineDef) def = hangar_machine_def_parse (xml, &error);
+      const HangarDiskInfo *disk = def != NULL && def->disks->len > 0
+                                   ? g_ptr_array_index (def->disks, def->disks->len - 1) : NULL;
+      char *device_xml = disk != NULL ? hangar_machine_def_get_device (xml, "disk", def->disks->len - 1, &error)
+                                      : NULL;
+
+      if (device_xml == NULL)
+        {
+          if (error == NULL)
+            g_set_error_literal (&error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                                 _("The new definition has no disk"));
+          emit_error (self, _("Could not add the disk"), error);
+          return;
+        }
+      change_device (self, "AttachDevice", device_xml, takes_live_changes (self) && pluggable_disk (disk),
+                     g_strdup_printf (_("%s added"), disk->target),
+                     g_strdup_printf (_("Could not add the disk to “%s”"), machine_name (self)));
       return;
     }
   update_definition (self, xml, UPDATE_FROM_HARDWARE,
@@ -1525,6 +1949,29 @@ on_add_nic_clicked (HangarMachinePage *self)
   if (xml == NULL)
     {
       emit_error (self, _("Could not add the network interface"), error);
+      return;
+    }
+
+  /* QEMU runs: AttachDevice with the new interface (added last), live
+   * when it runs. */
+  if (machine_is_active (self))
+    {
+      g_autoptr(HangarMachineDef) def = hangar_machine_def_parse (xml, &error);
+      char *device_xml = def != NULL && def->nics->len > 0
+                         ? hangar_machine_def_get_device (xml, "interface", def->nics->len - 1, &error)
+                         : NULL;
+
+      if (device_xml == NULL)
+        {
+          if (error == NULL)
+            g_set_error_literal (&error, HANGAR_ERROR, HANGAR_ERROR_INVALID_XML,
+                                 _("The new definition has no network interface"));
+          emit_error (self, _("Could not add the network interface"), error);
+          return;
+        }
+      change_device (self, "AttachDevice", device_xml, takes_live_changes (self),
+                     g_strdup (_("Network interface added")),
+                     g_strdup_printf (_("Could not add the network interface to “%s”"), machine_name (self)));
       return;
     }
   update_definition (self, xml, UPDATE_FROM_HARDWARE,
@@ -2016,6 +2463,7 @@ static void
 reset_views (HangarMachinePage *self)
 {
   clear_graphs (self);
+  show_hardware_notice (self, NULL);
   set_xml_editing (self, FALSE);
   set_text_view_text (self->xml_view, "");
   gtk_label_set_label (self->ip_value, "");
@@ -2188,6 +2636,9 @@ bind_template (GtkWidgetClass *widget_class)
 
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, hardware_box);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, install_revealer);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, hardware_notice_revealer);
+  gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, hardware_notice_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_hardware_notice_close);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, resources_group);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, resources_apply_button);
   gtk_widget_class_bind_template_child (widget_class, HangarMachinePage, resources_revert_button);
@@ -2265,6 +2716,9 @@ hangar_machine_page_class_init (HangarMachinePageClass *klass)
                                      lifecycle_action_activated);
   gtk_widget_class_install_action (widget_class, "machine.begin-install", NULL, begin_install_activated);
   gtk_widget_class_install_action (widget_class, "hardware.add-disk", NULL, add_disk_activated);
+  gtk_widget_class_install_action (widget_class, "hardware.eject", "s", eject_activated);
+  gtk_widget_class_install_action (widget_class, "hardware.insert-volume", "(sss)", insert_volume_activated);
+  gtk_widget_class_install_action (widget_class, "hardware.insert-file", "s", insert_file_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                        "machine.start", NULL);
 

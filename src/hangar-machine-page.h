@@ -10,10 +10,23 @@ G_BEGIN_DECLS
 /* The right-hand side of the main window for one machine: its title and
  * state, the lifecycle actions ("machine.start", "machine.shutdown",
  * "machine.force-off", "machine.reboot", "machine.reset", "machine.pause",
- * "machine.resume", "machine.begin-install") and the Display
+ * "machine.resume", "machine.begin-install"; its menu offers the window's
+ * "machine.save-state", "machine.discard-saved-state", "machine.save-to-file",
+ * "machine.clone" and "machine.delete") and the Display
  * (HangarDisplayView; "display.fullscreen", F11 anywhere in the window), Overview, Hardware
- * ("hardware.add-disk": the Add Disk dialog), Console and XML views. A running
- * machine opens on its Display.
+ * ("hardware.add-disk": the Add Disk dialog; "hardware.eject" (s: a CD-ROM
+ * drive's target), "hardware.insert-volume" ((sss): target, pool, volume)
+ * and "hardware.insert-file" (s: target; a file dialog) change its medium),
+ * Snapshots (HangarSnapshotsView), Console (HangarSerialConsole, the live
+ * serial console) and XML views. A running machine opens on its Display.
+ *
+ * While the machine runs, the Hardware view's device changes go through
+ * Machine.AttachDevice, DetachDevice and UpdateDevice: into the running
+ * machine and its definition where QEMU can plug the device (virtio disks,
+ * network interfaces, CD-ROM media), into the definition alone otherwise;
+ * a notice says which ("applied now", "takes effect at next boot"). A
+ * machine that is off gets a new definition (UpdateXml); its CD-ROM media
+ * change with UpdateDevice.
  *
  * Everything goes through the machine's D-Bus proxy, asynchronously. Engine
  * errors the user should hear about are emitted as the "error" signal

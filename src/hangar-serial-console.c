@@ -6,6 +6,7 @@
 #include <adwaita.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "hangard-error.h"
@@ -269,6 +270,9 @@ on_log_ready (GObject      *source,
   self->log_shown = TRUE;
   gtk_stack_set_visible_child_name (self->stack, g_bytes_get_size (bytes) > 0 ? "terminal" : "empty");
   set_status (self, "log");
+  /* Nothing written yet: the status page says it all. */
+  if (g_bytes_get_size (bytes) == 0)
+    gtk_widget_set_visible (self->status_bar, FALSE);
 }
 
 static void
@@ -523,14 +527,17 @@ on_context_ready (GObject      *source,
     {
       gsize length;
       const char *raw = g_variant_get_fixed_array (data, &length, 1);
+      gsize start = 0;
 
-      /* From a line's start: no half escape sequence. */
-      for (gsize i = 0; i < length; i++)
-        if (raw[i] == '\n')
-          {
-            link->context = without_queries (raw + i + 1, length - i - 1);
-            break;
-          }
+      /* The end of a longer log: from a line's start, so that no escape
+       * sequence is cut in half. */
+      if (length >= CONTEXT_MAX_BYTES)
+        {
+          const char *newline = memchr (raw, '\n', length);
+
+          start = newline != NULL ? (gsize) (newline - raw) + 1 : length;
+        }
+      link->context = without_queries (raw + start, length - start);
     }
   else
     g_debug ("Cannot read the console log: %s", error->message);
@@ -703,6 +710,24 @@ hangar_serial_console_get_terminal (HangarSerialConsole *self)
   g_return_val_if_fail (HANGAR_IS_SERIAL_CONSOLE (self), NULL);
 
   return self->terminal;
+}
+
+char *
+hangar_serial_console_dup_text (HangarSerialConsole *self)
+{
+  GtkAdjustment *adjustment;
+  glong first, last, columns;
+  char *text;
+
+  g_return_val_if_fail (HANGAR_IS_SERIAL_CONSOLE (self), NULL);
+
+  /* The terminal scrolls by rows: its adjustment spans the scrollback. */
+  adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->terminal));
+  first = (glong) gtk_adjustment_get_lower (adjustment);
+  last = MAX ((glong) gtk_adjustment_get_upper (adjustment) - 1, first);
+  columns = vte_terminal_get_column_count (self->terminal);
+  text = vte_terminal_get_text_range (self->terminal, first, 0, last, columns - 1, NULL, NULL, NULL);
+  return text != NULL ? text : g_strdup ("");
 }
 
 /* ---- GObject -------------------------------------------------------------- */

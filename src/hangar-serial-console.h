@@ -46,6 +46,9 @@ HangarMachine *hangar_serial_console_get_machine (HangarSerialConsole *self);
  *   "failed"      the engine refused (the view says why) */
 const char    *hangar_serial_console_get_status  (HangarSerialConsole *self);
 
+/* What the terminal holds, its scrollback included, as text. */
+char          *hangar_serial_console_dup_text    (HangarSerialConsole *self);
+
 /* The terminal the console is shown in. */
 VteTerminal   *hangar_serial_console_get_terminal (HangarSerialConsole *self);
 

@@ -17,15 +17,18 @@
 
 #include "hangar-display.h"
 #include "hangar-display-private.h"
+#include "hangar-display-tiles.h"
 #include "hangar-keymap.h"
 #include "hangar-test-env.h"
 
 #include <dlfcn.h>
 #include <gdk/x11/gdkx.h>
+#include <gsk/gl/gskglrenderer.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <linux/input-event-codes.h>
+#include <math.h>
 #include <signal.h>
 #include <vncutil.h>
 #ifdef HAVE_LIBVNCCLIENT
@@ -1282,6 +1285,310 @@ test_guest_gone (void)
   hangar_display_send_keys (display, (const guint[]) { KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE }, 3);
 }
 
+/* ---- Tile seams ------------------------------------------------------------ */
+
+/* How far a rendered pixel lies outside the range of the guest pixels it
+ * was made from: any filter, at any scale, mixes the pixels around a
+ * point, so its result stays between their smallest and largest values.
+ * A seam (a gap showing what lies below, or a texture edge filtered with
+ * the transparency beyond it) does not. */
+static int
+pixel_out_of_range (const Image *rendered,
+                    int          px,
+                    int          py,
+                    double       ox,
+                    double       oy,
+                    double       width,
+                    double       height,
+                    const Image *guest)
+{
+  int gx = (int) floor ((px - ox + 0.5) * guest->width / width);
+  int gy = (int) floor ((py - oy + 0.5) * guest->height / height);
+  guint8 lo[3] = { 255, 255, 255 }, hi[3] = { 0, 0, 0 }, rgb[3];
+  int excess = 0;
+
+  for (int y = MAX (0, gy - 2); y <= MIN (guest->height - 1, gy + 2); y++)
+    for (int x = MAX (0, gx - 2); x <= MIN (guest->width - 1, gx + 2); x++)
+      {
+        pixel_rgb (guest, x, y, rgb);
+        for (int c = 0; c < 3; c++)
+          {
+            lo[c] = MIN (lo[c], rgb[c]);
+            hi[c] = MAX (hi[c], rgb[c]);
+          }
+      }
+  pixel_rgb (rendered, px, py, rgb);
+  for (int c = 0; c < 3; c++)
+    excess = MAX (excess, MAX ((int) lo[c] - (int) rgb[c], (int) rgb[c] - (int) hi[c]));
+  return excess;
+}
+
+/* Checks the rendered pixels along every tile edge (the columns and rows
+ * around x or y = 128·k, scaled) of an image drawn at (ox, oy, width,
+ * height), which may fall between pixels; returns how many are off, and
+ * the worst. Pixels the image covers only in part (its outer edge) are
+ * left out. */
+static guint
+count_seam_pixels (const Image *rendered,
+                   double       ox,
+                   double       oy,
+                   double       width,
+                   double       height,
+                   const Image *guest,
+                   int         *worst)
+{
+  double sx = width / guest->width, sy = height / guest->height;
+  int left = (int) ceil (ox), top = (int) ceil (oy);
+  int right = (int) floor (ox + width), bottom = (int) floor (oy + height);
+  guint off = 0;
+
+  *worst = 0;
+  g_assert_cmpint (right, <=, rendered->width);
+  g_assert_cmpint (bottom, <=, rendered->height);
+
+  for (int k = 1; k * HANGAR_DISPLAY_TILE_SIZE < guest->width; k++)
+    {
+      int edge = (int) floor (ox + k * HANGAR_DISPLAY_TILE_SIZE * sx);
+
+      for (int px = MAX (left, edge - 1); px <= MIN (right - 1, edge + 1); px++)
+        for (int py = top; py < bottom; py++)
+          {
+            int excess = pixel_out_of_range (rendered, px, py, ox, oy, width, height, guest);
+
+            if (excess > CHANNEL_TOLERANCE)
+              off++;
+            *worst = MAX (*worst, excess);
+          }
+    }
+  for (int k = 1; k * HANGAR_DISPLAY_TILE_SIZE < guest->height; k++)
+    {
+      int edge = (int) floor (oy + k * HANGAR_DISPLAY_TILE_SIZE * sy);
+
+      for (int py = MAX (top, edge - 1); py <= MIN (bottom - 1, edge + 1); py++)
+        for (int px = left; px < right; px++)
+          {
+            int excess = pixel_out_of_range (rendered, px, py, ox, oy, width, height, guest);
+
+            if (excess > CHANNEL_TOLERANCE)
+              off++;
+            *worst = MAX (*worst, excess);
+          }
+    }
+  return off;
+}
+
+/* The paintable alone, drawn at width × height with a renderer, moved by
+ * (ox, oy) and scaled by `zoom` as a whole (as a transformed widget, or
+ * GtkWidgetPaintable at another size, would draw it). */
+static GdkTexture *
+render_paintable (GskRenderer  *renderer,
+                  GdkPaintable *paintable,
+                  int           width,
+                  int           height,
+                  double        ox,
+                  double        oy,
+                  double        zoom)
+{
+  g_autoptr(GskRenderNode) node = NULL;
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
+  gtk_snapshot_scale (snapshot, zoom, zoom);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  return gsk_renderer_render_texture (renderer, node,
+                                      &GRAPHENE_RECT_INIT (0, 0, ceil (ox + width * zoom),
+                                                           ceil (oy + height * zoom)));
+}
+
+static void
+fill_rect (HangarDisplayTiles *tiles,
+           int                 x0,
+           int                 y0,
+           int                 x1,
+           int                 y1,
+           guint32             (*pixel) (int x, int y))
+{
+  guint8 *buffer = hangar_display_tiles_get_buffer (tiles);
+  gsize stride = hangar_display_tiles_get_stride (tiles);
+
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      /* B, G, R, pad in memory: 0x00RRGGBB little-endian. */
+      *(guint32 *) (buffer + (gsize) y * stride + (gsize) x * 4) = GUINT32_TO_LE (pixel (x, y));
+  hangar_display_tiles_damage (tiles, x0, y0, x1 - x0, y1 - y0);
+}
+
+static guint32
+black_pixel (int x,
+             int y)
+{
+  return 0x000000;
+}
+
+/* Mostly white, with a few grey dots away from every tile edge: a seam
+ * showing what lies below (the older black frame, the empty background)
+ * would stand out. */
+static guint32
+dotted_pixel (int x,
+              int y)
+{
+  return (x % 32 == 16 && y % 32 == 16) ? 0x808080 : 0xffffff;
+}
+
+static void
+check_tiles_rendering (GskRenderer        *renderer,
+                       const char         *renderer_name,
+                       HangarDisplayTiles *tiles,
+                       const Image        *guest)
+{
+  /* 1:1, a non-multiple fit both ways, larger; then 1:1 and fitted again,
+   * but moved by parts of a pixel and scaled as a whole. */
+  static const struct { int width, height; double ox, oy, zoom; } sizes[] = {
+    { 720, 400, 0, 0, 1 }, { 500, 278, 0, 0, 1 }, { 611, 333, 0, 0, 1 }, { 1000, 555, 0, 0, 1 },
+    { 720, 400, 0.37, 0.61, 0.97 }, { 500, 278, 0.5, 0.25, 1.13 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GdkTexture) texture = render_paintable (renderer, GDK_PAINTABLE (tiles),
+                                                        sizes[i].width, sizes[i].height,
+                                                        sizes[i].ox, sizes[i].oy, sizes[i].zoom);
+      g_autoptr(Image) rendered = image_from_texture (texture);
+      g_autofree char *name = g_strdup_printf ("tiles-%s-%dx%d%s.png", renderer_name,
+                                               sizes[i].width, sizes[i].height,
+                                               sizes[i].zoom != 1 ? "-transformed" : "");
+      guint off;
+      int worst;
+
+      save_texture (texture, name);
+      off = count_seam_pixels (rendered, sizes[i].ox, sizes[i].oy,
+                               sizes[i].width * sizes[i].zoom, sizes[i].height * sizes[i].zoom,
+                               guest, &worst);
+      g_test_message ("%s at %d×%d (moved by %g, %g, scaled by %g): %u pixels along tile edges off "
+                      "(worst by %d)", renderer_name, sizes[i].width, sizes[i].height,
+                      sizes[i].ox, sizes[i].oy, sizes[i].zoom, off, worst);
+      g_assert_cmpuint (off, ==, 0);
+
+      if (sizes[i].width == guest->width && sizes[i].zoom == 1)
+        {
+          /* 1:1: every pixel exactly the guest's. */
+          int difference;
+
+          g_assert_cmpuint (count_mismatches (rendered, 0, 0, guest, &difference), ==, 0);
+          g_assert_cmpint (difference, ==, 0);
+        }
+    }
+}
+
+/* A whole frame, then tiles of a newer image: wherever a tile edge lets
+ * the older picture or the background (black) or the texture's outside
+ * show, it is a seam. */
+static void
+test_tiles_seams (void)
+{
+  g_autoptr(HangarDisplayTiles) tiles = hangar_display_tiles_new (720, 400);
+  g_autoptr(GdkTexture) guest_texture = NULL;
+  g_autoptr(Image) guest = NULL;
+  g_autoptr(GskRenderer) gl = NULL;
+  g_autoptr(GError) error = NULL;
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+
+  fill_rect (tiles, 0, 0, 720, 400, black_pixel);
+  g_assert_true (hangar_display_tiles_flush (tiles));
+  g_assert_cmpuint (hangar_display_tiles_get_frames_built (tiles), ==, 1);
+
+  /* Half the tiles (the top two rows) change: tiles again. */
+  fill_rect (tiles, 0, 0, 720, 200, dotted_pixel);
+  g_assert_true (hangar_display_tiles_flush (tiles));
+  g_assert_cmpuint (hangar_display_tiles_get_frames_built (tiles), ==, 1);
+  g_assert_cmpuint (hangar_display_tiles_get_tiles_built (tiles), >=, 12);
+
+  guest_texture = hangar_display_tiles_to_texture (tiles);
+  guest = image_from_texture (guest_texture);
+
+  check_tiles_rendering (gtk_native_get_renderer (GTK_NATIVE (window)), "cairo", tiles, guest);
+
+  /* What the widget draws with under the cairo renderer: cached cairo
+   * nodes, rebuilt by the flush. */
+  hangar_display_tiles_set_cairo_nodes (tiles, TRUE);
+  hangar_display_tiles_flush (tiles);
+  check_tiles_rendering (gtk_native_get_renderer (GTK_NATIVE (window)), "cairo-nodes", tiles, guest);
+  hangar_display_tiles_set_cairo_nodes (tiles, FALSE);
+  hangar_display_tiles_flush (tiles);
+
+  /* What the app uses by default; under Xvfb, Mesa's llvmpipe. */
+  gl = gsk_gl_renderer_new ();
+  if (!gsk_renderer_realize (gl, surface, &error))
+    {
+      g_test_message ("no GL renderer here (%s): cairo only", error->message);
+      return;
+    }
+  check_tiles_rendering (gl, "gl", tiles, guest);
+  gsk_renderer_unrealize (gl);
+}
+
+/* The widget on the real guest, fitted into a size that is no multiple of
+ * the tiles, then at 1:1: no tile edge shows. */
+static void
+test_no_seams (void)
+{
+  ConsoleCount printed = { "hangar-seams", 1 };
+  static const struct { int width, height; } sizes[] = { { 520, 380 }, { 0, 0 } };
+
+  /* A long line of text across every tile column, changed after the
+   * display's last whole frame: tiles over a frame that still has what
+   * was there before. */
+  type_text ("echo hangar-seams-hangar-seams-hangar-seams-hangar-seams-hangar-seams > /dev/ttyS0\n");
+  if (!hangar_test_wait_until (console_count_reached, &printed, UI_TIMEOUT_S))
+    g_error ("what was typed on tty1 did not run; the serial log:\n%s", console_log ());
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GdkTexture) texture = NULL;
+      g_autoptr(GdkTexture) guest_texture = NULL;
+      g_autoptr(Image) rendered = NULL;
+      g_autoptr(Image) guest = NULL;
+      g_autofree char *name = NULL;
+      int x, y, w, h, worst;
+      guint off;
+
+      if (sizes[i].width > 0)
+        {
+          hangar_display_set_scaling (display, HANGAR_DISPLAY_SCALE_FIT);
+          gtk_window_set_default_size (window, sizes[i].width, sizes[i].height);
+        }
+      else
+        {
+          hangar_display_set_scaling (display, HANGAR_DISPLAY_SCALE_NONE);
+          gtk_window_set_default_size (window, 800, 500);
+        }
+      wait_for_frames (GTK_WIDGET (window));
+
+      /* Both from the same buffer, with no update in between. */
+      texture = render_widget (GTK_WIDGET (display));
+      guest_texture = hangar_display_get_image (display);
+      rendered = image_from_texture (texture);
+      guest = image_from_texture (guest_texture);
+      g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
+      name = g_strdup_printf ("widget-seams-%dx%d.png", w, h);
+      save_texture (texture, name);
+
+      off = count_seam_pixels (rendered, x, y, w, h, guest, &worst);
+      g_test_message ("drawn at %d×%d: %u pixels along tile edges off (worst by %d)", w, h, off, worst);
+      g_assert_cmpuint (off, ==, 0);
+      if (w == guest->width)
+        {
+          int difference;
+
+          g_assert_cmpuint (count_mismatches (rendered, x, y, guest, &difference), ==, 0);
+        }
+      else
+        g_assert_cmpint (w, <, guest->width);
+    }
+}
+
 /* ---- Setup ---------------------------------------------------------------- */
 
 static void
@@ -1353,6 +1660,8 @@ main (int    argc,
   g_test_add_func ("/display/real-keys", test_real_keys);
   g_test_add_func ("/display/desktop-resize", test_desktop_resize);
   g_test_add_func ("/display/scaling", test_scaling);
+  g_test_add_func ("/display/tiles-seams", test_tiles_seams);
+  g_test_add_func ("/display/no-seams", test_no_seams);
   g_test_add_func ("/display/reboot", test_reboot);
   g_test_add_func ("/display/close-and-reopen", test_close_and_reopen);
   g_test_add_func ("/display/guest-gone", test_guest_gone);

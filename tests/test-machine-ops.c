@@ -15,6 +15,7 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
+#include "hangar-add-disk-dialog.h"
 #include "hangar-application.h"
 #include "hangar-clone-dialog.h"
 #include "hangar-machine-actions.h"
@@ -35,6 +36,7 @@ static HangarTestEnv     *env;
 static HangarApplication *app;
 static HangarWindow      *window;
 static HangarMachine     *machine;
+static GString           *page_errors;   /* what the machine page emitted */
 
 /* ---- Looking at widgets --------------------------------------------------- */
 
@@ -90,6 +92,13 @@ has_action (GtkWidget     *widget,
 {
   return GTK_IS_BUTTON (widget) &&
          g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
+static gboolean
+has_tooltip (GtkWidget     *widget,
+             gconstpointer  text)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), text) == 0;
 }
 
 static gboolean
@@ -310,8 +319,7 @@ console_connected (gpointer data)
 static gboolean
 terminal_shows (gpointer data)
 {
-  VteTerminal *terminal = hangar_serial_console_get_terminal (serial_console ());
-  g_autofree char *text = vte_terminal_get_text (terminal, NULL, NULL, NULL);
+  g_autofree char *text = hangar_serial_console_dup_text (serial_console ());
 
   return text != NULL && strstr (text, data) != NULL;
 }
@@ -334,7 +342,12 @@ run_in_guest (const char *command,
       if (hangar_test_wait_until (terminal_shows, (gpointer) expected, SHELL_RETRY_S))
         return;
     }
-  g_error ("the guest never answered “%s” with “%s”", command, expected);
+  {
+    g_autofree char *text = hangar_serial_console_dup_text (serial_console ());
+
+    g_error ("the guest never answered “%s” with “%s” (the console is %s); the terminal shows:\n%s",
+             command, expected, hangar_serial_console_get_status (serial_console ()), text);
+  }
 }
 
 /* ---- Save State and resume ------------------------------------------------ */
@@ -347,6 +360,8 @@ start_machine (HangarMachine *which)
   hangar_machine_call_start_sync (which, NULL, &error);
   g_assert_no_error (error);
   wait_for_state (which, "running", GUEST_TIMEOUT_S);
+  /* The window's own view of the machine, which enables its actions. */
+  wait_for_badge (hangar_machine_get_name (which), "Running", UI_TIMEOUT_S);
 }
 
 static void
@@ -385,6 +400,8 @@ test_discard_saved_state (void)
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.save-state", NULL));
   wait_for_state (machine, "saved", GUEST_TIMEOUT_S);
+  /* The window's own view of the machine, which enables its actions. */
+  wait_for_badge (MACHINE_NAME, "Saved", UI_TIMEOUT_S);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.discard-saved-state", NULL));
   dialog = wait_for_message_dialog ();
@@ -409,6 +426,7 @@ test_save_restore_file (void)
   g_autofree char *path = g_build_filename (env->tmpdir, "ops.save", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
 
+  select_machine (machine);
   start_machine (machine);
   g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
   run_in_guest ("echo FILED-$((40+2)) > /filed; echo WROTE-$((2+1))", "WROTE-3");
@@ -430,6 +448,7 @@ test_save_restore_file (void)
     hangar_machine_call_force_off_sync (machine, NULL, &error);
     g_assert_no_error (error);
     wait_for_state (machine, "shutoff", UI_TIMEOUT_S);
+    wait_for_badge (MACHINE_NAME, "Shut Off", UI_TIMEOUT_S);
   }
 }
 
@@ -496,6 +515,7 @@ test_clone (void)
   g_assert_false (hangar_machine_action_is_allowed (HANGAR_MACHINE_ACTION_CLONE, "running"));
   g_assert_false (hangar_machine_action_is_allowed (HANGAR_MACHINE_ACTION_CLONE, "saved"));
 
+  wait_for_badge (MACHINE_NAME, "Shut Off", UI_TIMEOUT_S);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.clone", NULL));
   g_assert_true (hangar_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (HANGAR_TYPE_CLONE_DIALOG),
                                          UI_TIMEOUT_S));
@@ -543,6 +563,7 @@ test_clone_cancel (void)
   HangarCloneDialog *dialog;
 
   select_machine (machine);
+  wait_for_badge (MACHINE_NAME, "Shut Off", UI_TIMEOUT_S);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.clone", NULL));
   g_assert_true (hangar_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (HANGAR_TYPE_CLONE_DIALOG),
                                          UI_TIMEOUT_S));
@@ -684,7 +705,15 @@ test_snapshots (void)
   g_assert_nonnull (find_widget (snapshot_row ("live"), is_indented_image, GINT_TO_POINTER (24)));
   save_screenshot (GTK_WIDGET (window), "snapshots-tree.png");
 
-  /* A disks-only snapshot cannot be reverted to while the machine runs. */
+  /* A disks-only snapshot cannot be reverted to while the machine runs:
+   * its button says why. */
+  {
+    GtkWidget *blocked = find_widget (snapshot_row ("base"), has_tooltip,
+                                      "This snapshot holds only the disks: shut the machine down first");
+
+    g_assert_nonnull (blocked);
+    g_assert_false (gtk_widget_is_sensitive (blocked));
+  }
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.revert", "o", base));
   g_assert_null (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
 
@@ -709,6 +738,7 @@ test_snapshots (void)
     hangar_machine_call_force_off_sync (machine, NULL, &error);
     g_assert_no_error (error);
     wait_for_state (machine, "shutoff", UI_TIMEOUT_S);
+    wait_for_badge (MACHINE_NAME, "Shut Off", UI_TIMEOUT_S);
   }
   show_view ("snapshots");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.revert", "o", base));
@@ -729,6 +759,197 @@ test_snapshots (void)
   }
   wait_for_n_shown (0, GUEST_TIMEOUT_S);
   g_assert_cmpstr (hangar_machine_get_current_snapshot (machine), ==, "/");
+}
+
+/* ---- Live hardware changes ------------------------------------------------ */
+
+static gboolean
+hardware_ready (gpointer data)
+{
+  return gtk_widget_is_sensitive (GTK_WIDGET (page_child ("hardware_box")));
+}
+
+static gboolean
+notice_is (gpointer data)
+{
+  return gtk_revealer_get_reveal_child (page_child ("hardware_notice_revealer")) &&
+         g_strcmp0 (gtk_label_get_label (page_child ("hardware_notice_label")), data) == 0 &&
+         hardware_ready (NULL);
+}
+
+static void
+wait_for_notice (const char *text)
+{
+  if (!hangar_test_wait_until (notice_is, (gpointer) text, GUEST_TIMEOUT_S))
+    {
+      g_error ("the Hardware view says “%s”, not “%s”; errors: %s",
+               gtk_revealer_get_reveal_child (page_child ("hardware_notice_revealer"))
+               ? gtk_label_get_label (page_child ("hardware_notice_label")) : "",
+               text, page_errors->len > 0 ? page_errors->str : "none");
+    }
+}
+
+static char *
+machine_xml (gboolean live)
+{
+  g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GError) error = NULL;
+  char *xml = NULL;
+
+  if (live)
+    g_variant_builder_add (&options, "{sv}", "live", g_variant_new_boolean (TRUE));
+  hangar_machine_call_get_xml_sync (machine, g_variant_builder_end (&options), &xml, NULL, &error);
+  g_assert_no_error (error);
+  return xml;
+}
+
+static void
+click_button_with_tooltip (const char *group,
+                           const char *tooltip)
+{
+  GtkWidget *button = find_widget (page_child (group), has_tooltip, tooltip);
+
+  if (button == NULL)
+    g_error ("no button “%s” in %s", tooltip, group);
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static HangarAddDiskDialog *
+open_add_disk (void)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (machine_page ()), "hardware.add-disk", NULL));
+  g_assert_true (hangar_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (HANGAR_TYPE_ADD_DISK_DIALOG),
+                                         UI_TIMEOUT_S));
+  return find_toplevel (HANGAR_TYPE_ADD_DISK_DIALOG);
+}
+
+#define DISK_CHILD(dialog, name) \
+  ((gpointer) gtk_widget_get_template_child (GTK_WIDGET (dialog), HANGAR_TYPE_ADD_DISK_DIALOG, name))
+
+static guint
+volume_position (HangarAddDiskDialog *dialog,
+                 const char          *prefix)
+{
+  GListModel *model = adw_combo_row_get_model (DISK_CHILD (dialog, "volume_combo"));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (model, i);
+
+      if (g_str_has_prefix (gtk_string_object_get_string (item), prefix))
+        return i;
+    }
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static gboolean
+volume_offered (gpointer dialog)
+{
+  return volume_position (dialog, "extra.qcow2 (") != GTK_INVALID_LIST_POSITION;
+}
+
+/* While the machine runs: a CD-ROM medium in and out, a network interface
+ * and a virtio disk plugged in and out, each applied now, in the running
+ * machine and in its definition. */
+static void
+test_live_hardware (void)
+{
+  g_autofree char *live = NULL;
+  g_autofree char *stored = NULL;
+  HangarAddDiskDialog *dialog;
+
+  select_machine (machine);
+  start_machine (machine);
+  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  show_view ("hardware");
+  g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
+  g_assert_cmpstr (adw_preferences_group_get_description (page_child ("nics_group")), ==,
+                   "Network interfaces are added and removed at once");
+
+  /* A medium from the pool's install media, the tray opened and closed. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (machine_page ()), "hardware.insert-volume",
+                                             "(sss)", "sda", "default", "installer.iso"));
+  wait_for_notice ("sda holds installer.iso: applied now");
+  live = machine_xml (TRUE);
+  stored = machine_xml (FALSE);
+  g_assert_nonnull (strstr (live, "volume=\"installer.iso\""));
+  g_assert_nonnull (strstr (stored, "volume=\"installer.iso\""));
+  save_screenshot (GTK_WIDGET (window), "machine-ops-live-cdrom.png");
+
+  click_button_with_tooltip ("disks_group", "Eject the medium from sda");
+  wait_for_notice ("Medium ejected from sda: applied now");
+  g_clear_pointer (&live, g_free);
+  live = machine_xml (TRUE);
+  g_assert_null (strstr (live, "installer.iso"));
+
+  /* A network interface, plugged in and out. */
+  g_signal_emit_by_name (page_child ("add_nic_confirm"), "clicked");
+  wait_for_notice ("Network interface added: applied now");
+  g_clear_pointer (&live, g_free);
+  live = machine_xml (TRUE);
+  g_assert_nonnull (strstr (live, "<interface type"));
+  /* Taken out once the guest has it, as a person would: a hot-unplug
+   * asked while the guest still sets the device up can go unanswered. */
+  run_in_guest ("test -d /sys/class/net/eth0 && echo ETH-$((1+1))", "ETH-2");
+  show_view ("hardware");
+  click_button_with_tooltip ("nics_group", "Remove this network interface");
+  wait_for_notice ("Network interface removed: applied now");
+  g_clear_pointer (&live, g_free);
+  g_clear_pointer (&stored, g_free);
+  live = machine_xml (TRUE);
+  stored = machine_xml (FALSE);
+  g_assert_null (strstr (live, "<interface type"));
+  g_assert_null (strstr (stored, "<interface type"));
+
+  /* A virtio disk from the Add Disk dialog, plugged in and out. */
+  dialog = open_add_disk ();
+  g_assert_true (hangar_test_wait_until (volume_offered, dialog, UI_TIMEOUT_S));
+  adw_combo_row_set_selected (DISK_CHILD (dialog, "volume_combo"), volume_position (dialog, "extra.qcow2 ("));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "add-disk.add", NULL));
+  g_assert_true (hangar_test_wait_until (toplevel_gone, GSIZE_TO_POINTER (HANGAR_TYPE_ADD_DISK_DIALOG),
+                                         UI_TIMEOUT_S));
+  wait_for_notice ("vdb added: applied now");
+  g_clear_pointer (&live, g_free);
+  live = machine_xml (TRUE);
+  g_assert_nonnull (strstr (live, "volume=\"extra.qcow2\""));
+  save_screenshot (GTK_WIDGET (window), "machine-ops-live-disk.png");
+  run_in_guest ("test -b /dev/vdb && echo VDB-$((1+1))", "VDB-2");
+  show_view ("hardware");
+
+  click_button_with_tooltip ("disks_group", "Remove vdb (its image file is kept)");
+  wait_for_notice ("vdb removed: applied now");
+  g_clear_pointer (&live, g_free);
+  g_clear_pointer (&stored, g_free);
+  live = machine_xml (TRUE);
+  stored = machine_xml (FALSE);
+  g_assert_null (strstr (live, "extra.qcow2"));
+  g_assert_null (strstr (stored, "extra.qcow2"));
+
+  /* Paused: the definition alone, said so. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    hangar_machine_call_pause_sync (machine, NULL, &error);
+    g_assert_no_error (error);
+    wait_for_state (machine, "paused", UI_TIMEOUT_S);
+    wait_for_badge (MACHINE_NAME, "Paused", UI_TIMEOUT_S);
+    g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
+    g_assert_cmpstr (adw_preferences_group_get_description (page_child ("nics_group")), ==,
+                     "Applies at next boot");
+    g_signal_emit_by_name (page_child ("add_nic_confirm"), "clicked");
+    wait_for_notice ("Network interface added: takes effect at next boot");
+    g_clear_pointer (&live, g_free);
+    g_clear_pointer (&stored, g_free);
+    live = machine_xml (TRUE);
+    stored = machine_xml (FALSE);
+    g_assert_null (strstr (live, "<interface type"));
+    g_assert_nonnull (strstr (stored, "<interface type"));
+
+    hangar_machine_call_force_off_sync (machine, NULL, &error);
+    g_assert_no_error (error);
+    wait_for_state (machine, "shutoff", UI_TIMEOUT_S);
+    wait_for_badge (MACHINE_NAME, "Shut Off", UI_TIMEOUT_S);
+  }
 }
 
 /* ---- Setup ---------------------------------------------------------------- */
@@ -753,16 +974,27 @@ guest_xml (void)
 {
   g_autofree char *dir = g_build_filename (env->root, "data", "images", NULL);
   g_autofree char *path = g_build_filename (dir, "ops.qcow2", NULL);
-  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", path, "256M", NULL };
-  const char *fill[] = { "qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 96M", path, NULL };
+  /* Enough data that a clone takes a while to copy: progress to see, and
+   * time to cancel it. */
+  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", path, "512M", NULL };
+  const char *fill[] = { "qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 320M", path, NULL };
   g_autofree char *xml = hangar_test_guest_xml (MACHINE_NAME, NULL);
   g_auto(GStrv) parts = g_strsplit (xml, "  </devices>", 2);
   g_autoptr(HangarStoragePool) pool = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *pool_path = NULL;
 
+  g_autofree char *extra = g_build_filename (dir, "extra.qcow2", NULL);
+  const char *create_extra[] = { "qemu-img", "create", "-q", "-f", "qcow2", extra, "64M", NULL };
+  g_autofree char *iso = g_build_filename (g_getenv ("HANGAR_TEST_GUEST_DIR"), "test-guest.iso", NULL);
+  g_autofree char *installer = g_build_filename (dir, "installer.iso", NULL);
+  const char *copy_iso[] = { "cp", iso, installer, NULL };
+
   run_command (create);
   run_command (fill);
+  /* For the live hardware changes: a disk to plug in, an ISO to insert. */
+  run_command (create_extra);
+  run_command (copy_iso);
   hangar_manager_call_lookup_pool_sync (env->manager, "default", &pool_path, NULL, &error);
   g_assert_no_error (error);
   pool = hangar_storage_pool_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
@@ -775,6 +1007,8 @@ guest_xml (void)
   return g_strconcat (parts[0],
                       "    <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
                       "<source pool='default' volume='ops.qcow2'/><target dev='vda' bus='virtio'/></disk>\n"
+                      "    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+                      "<target dev='sda' bus='sata'/><readonly/></disk>\n"
                       "  </devices>", parts[1], NULL);
 }
 
@@ -782,6 +1016,15 @@ static gboolean
 row_shown (gpointer name)
 {
   return find_widget (GTK_WIDGET (window), is_row_of, name) != NULL;
+}
+
+static void
+on_page_error (HangarMachinePage *page,
+               const GError      *error,
+               gpointer           data)
+{
+  g_test_message ("page error: %s", error->message);
+  g_string_append_printf (page_errors, "%s\n", error->message);
 }
 
 static void
@@ -804,6 +1047,8 @@ start_app (void)
   window = HANGAR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_nonnull (window);
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  page_errors = g_string_new (NULL);
+  g_signal_connect (machine_page (), "error", G_CALLBACK (on_page_error), NULL);
 }
 
 int
@@ -839,6 +1084,7 @@ main (int    argc,
   g_test_add_func ("/machine-ops/clone", test_clone);
   g_test_add_func ("/machine-ops/clone-cancel", test_clone_cancel);
   g_test_add_func ("/machine-ops/snapshots", test_snapshots);
+  g_test_add_func ("/machine-ops/live-hardware", test_live_hardware);
 
   env = hangar_test_env_new (FALSE);
   xml = guest_xml ();

@@ -891,8 +891,7 @@ console_connected (gpointer data)
 static gboolean
 terminal_shows (gpointer data)
 {
-  VteTerminal *terminal = hangar_serial_console_get_terminal (child ("serial_console"));
-  g_autofree char *text = vte_terminal_get_text (terminal, NULL, NULL, NULL);
+  g_autofree char *text = hangar_serial_console_dup_text (child ("serial_console"));
 
   return text != NULL && strstr (text, data) != NULL;
 }
@@ -905,7 +904,13 @@ test_console (void)
   g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
   show_view ("console");
   g_assert_true (hangar_test_wait_until (console_connected, child ("serial_console"), UI_TIMEOUT_S));
-  g_assert_true (hangar_test_wait_until (terminal_shows, BOOT_MARKER, UI_TIMEOUT_S));
+  if (!hangar_test_wait_until (terminal_shows, BOOT_MARKER, UI_TIMEOUT_S))
+    {
+      g_autofree char *text = hangar_serial_console_dup_text (child ("serial_console"));
+
+      save_screenshot ("machine-page-console-failed.png");
+      g_error ("the console never showed %s; it shows:\n%s", BOOT_MARKER, text);
+    }
   save_screenshot ("machine-page-console.png");
 }
 

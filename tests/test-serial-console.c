@@ -35,9 +35,7 @@ static HangarMachine       *machine;
 static char *
 terminal_text (void)
 {
-  char *text = vte_terminal_get_text (hangar_serial_console_get_terminal (console), NULL, NULL, NULL);
-
-  return text != NULL ? text : g_strdup ("");
+  return hangar_serial_console_dup_text (console);
 }
 
 static gboolean
