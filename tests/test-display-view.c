@@ -23,6 +23,7 @@
 #include "hangar-display-window.h"
 #include "hangar-machine-page.h"
 #include "hangar-test-env.h"
+#include "hangar-test-gui.h"
 #include "hangar-window.h"
 
 #define UI_TIMEOUT_S     30
@@ -100,32 +101,6 @@ lookup (const char *name)
 }
 
 /* ---- Waiting -------------------------------------------------------------- */
-
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  (*(guint *) data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 3;
-}
-
-static void
-wait_for_frames (GtkWidget *widget)
-{
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
-
-  gtk_widget_queue_draw (widget);
-  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
-  gtk_widget_remove_tick_callback (widget, id);
-}
 
 /* Runs the main loop for @ms. */
 static void
@@ -298,31 +273,7 @@ static void
 save_screenshot (GtkWidget  *widget,
                  const char *name)
 {
-  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width, height;
-
-  wait_for_frames (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  hangar_test_save_screenshot (widget, name, UI_TIMEOUT_S);
 }
 
 /* ---- Keys ----------------------------------------------------------------- */
@@ -1046,21 +997,7 @@ define_guest (const char *name,
 static void
 start_app (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) session = NULL;
-
-  g_setenv ("DBUS_SESSION_BUS_ADDRESS", env->bus_address, TRUE);
-  g_setenv ("HANGAR_CONNECT", env->bus_address, TRUE);
-  session = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_set_exit_on_close (session, FALSE);
-
-  app = hangar_application_new ();
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
-  window = HANGAR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
+  app = hangar_test_start_app (env, NULL, &window);
   gtk_window_set_default_size (GTK_WINDOW (window), 1200, 780);
 }
 

@@ -20,6 +20,7 @@
 #include "hangar-display-tiles.h"
 #include "hangar-keymap.h"
 #include "hangar-test-env.h"
+#include "hangar-test-gui.h"
 
 #include <dlfcn.h>
 #include <gdk/x11/gdkx.h>
@@ -79,31 +80,11 @@ is_connected (gpointer data)
   return hangar_display_is_connected (display);
 }
 
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  (*(guint *) data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 3;
-}
-
 /* A few frames, so what changed is laid out and drawn. */
 static void
 wait_for_frames (GtkWidget *widget)
 {
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
-
-  gtk_widget_queue_draw (widget);
-  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
-  gtk_widget_remove_tick_callback (widget, id);
+  hangar_test_wait_for_frames (widget, UI_TIMEOUT_S);
 }
 
 static char *
@@ -290,27 +271,8 @@ image_is_blank (const Image *image)
   return TRUE;
 }
 
-/* What the widget puts on screen: its own snapshot, rendered by its
- * window's renderer. */
-static GdkTexture *
-render_widget (GtkWidget *widget)
-{
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
+/* What the widget puts on screen is hangar_test_render_widget(): its own
+ * snapshot, rendered by its window's renderer. */
 static void
 save_texture (GdkTexture *texture,
               const char *name)
@@ -327,11 +289,7 @@ static void
 save_screenshot (GtkWidget  *widget,
                  const char *name)
 {
-  g_autoptr(GdkTexture) texture = NULL;
-
-  wait_for_frames (widget);
-  texture = render_widget (widget);
-  save_texture (texture, name);
+  hangar_test_save_screenshot (widget, name, UI_TIMEOUT_S);
 }
 
 /* ---- QMP, while the engine is stopped -------------------------------------- */
@@ -674,7 +632,7 @@ assert_display_matches_guest (const char *name)
       image_mismatches = count_mismatches (image, 0, 0, reference, &image_difference);
 
       g_clear_object (&last_render);
-      last_render = render_widget (GTK_WIDGET (display));
+      last_render = hangar_test_render_widget (GTK_WIDGET (display));
       rendered = image_from_texture (last_render);
       g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
       render_mismatches = count_mismatches (rendered, x, y, reference, &render_difference);
@@ -1567,7 +1525,7 @@ test_no_seams (void)
       wait_for_frames (GTK_WIDGET (window));
 
       /* Both from the same buffer, with no update in between. */
-      texture = render_widget (GTK_WIDGET (display));
+      texture = hangar_test_render_widget (GTK_WIDGET (display));
       guest_texture = hangar_display_get_image (display);
       rendered = image_from_texture (texture);
       guest = image_from_texture (guest_texture);

@@ -16,6 +16,7 @@
 #include "hangar-os-info.h"
 #include "hangar-sparkline.h"
 #include "hangar-test-env.h"
+#include "hangar-test-gui.h"
 #include "hangar-window.h"
 
 #include <glib/gstdio.h>
@@ -30,49 +31,10 @@ static HangarWindow      *window;
 
 /* ---- Looking at widgets --------------------------------------------------- */
 
-typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
-
-static GtkWidget *
-find_widget (GtkWidget     *root,
-             WidgetMatch    match,
-             gconstpointer  data)
-{
-  if (match (root, data))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, match, data);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static gboolean
-is_row_of (GtkWidget     *widget,
-           gconstpointer  name)
-{
-  HangarMachine *machine;
-
-  if (!HANGAR_IS_MACHINE_ROW (widget) || !gtk_widget_get_mapped (widget))
-    return FALSE;
-  machine = hangar_machine_row_get_machine (HANGAR_MACHINE_ROW (widget));
-  return machine != NULL && g_strcmp0 (hangar_machine_get_name (machine), name) == 0;
-}
-
 static GtkWidget *
 find_row (const char *name)
 {
-  return find_widget (GTK_WIDGET (window), is_row_of, name);
-}
-
-static gboolean
-has_css_class (GtkWidget     *widget,
-               gconstpointer  css_class)
-{
-  return gtk_widget_has_css_class (widget, css_class);
+  return hangar_test_find_widget (GTK_WIDGET (window), hangar_test_is_machine_row_of, name);
 }
 
 static gboolean
@@ -94,7 +56,7 @@ static const char *
 row_badge (const char *name)
 {
   GtkWidget *row = find_row (name);
-  GtkWidget *badge = row ? find_widget (row, has_css_class, "badge") : NULL;
+  GtkWidget *badge = row ? hangar_test_find_widget (row, hangar_test_has_css_class, "badge") : NULL;
 
   return badge ? gtk_label_get_label (GTK_LABEL (badge)) : NULL;
 }
@@ -153,7 +115,7 @@ static gboolean
 sparkline_has_values (gpointer name)
 {
   GtkWidget *row = find_row (name);
-  GtkWidget *sparkline = row ? find_widget (row, is_sparkline, NULL) : NULL;
+  GtkWidget *sparkline = row ? hangar_test_find_widget (row, is_sparkline, NULL) : NULL;
 
   return sparkline != NULL && hangar_sparkline_get_n_values (HANGAR_SPARKLINE (sparkline)) >= 2;
 }
@@ -165,36 +127,16 @@ text_shown (gpointer text)
   gboolean found = FALSE;
 
   for (GList *l = toplevels; l != NULL && !found; l = l->next)
-    found = find_widget (l->data, is_label_containing, text) != NULL;
+    found = hangar_test_find_widget (l->data, is_label_containing, text) != NULL;
   g_list_free (toplevels);
   return found;
-}
-
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  (*(guint *) data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 3;
 }
 
 /* A few frames, so what changed is laid out and drawn. */
 static void
 wait_for_frames (GtkWidget *widget)
 {
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
-
-  gtk_widget_queue_draw (widget);
-  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
-  gtk_widget_remove_tick_callback (widget, id);
+  hangar_test_wait_for_frames (widget, UI_TIMEOUT_S);
 }
 
 /* ---- Screenshots ---------------------------------------------------------- */
@@ -203,31 +145,7 @@ static void
 save_screenshot (GtkWidget  *widget,
                  const char *name)
 {
-  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width, height;
-
-  wait_for_frames (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  hangar_test_save_screenshot (widget, name, UI_TIMEOUT_S);
 }
 
 /* ---- The cases ------------------------------------------------------------ */
@@ -269,7 +187,7 @@ test_machine_appears (void)
   wait_for_page ("machines");
   g_assert_true (hangar_test_wait_until (row_shown, "alpha", UI_TIMEOUT_S));
   row = find_row ("alpha");
-  g_assert_true (find_widget (row, is_label_containing, "Shut Off · 1 vCPU · 128 MiB") != NULL);
+  g_assert_true (hangar_test_find_widget (row, is_label_containing, "Shut Off · 1 vCPU · 128 MiB") != NULL);
   g_assert_cmpstr (row_badge ("alpha"), ==, "Shut Off");
   g_assert_null (hangar_window_get_selected_machine (window));
   save_screenshot (GTK_WIDGET (window), "machine-defined.png");
@@ -312,12 +230,12 @@ widget_mapped (gpointer widget)
 static void
 check_row_menu (const char *name)
 {
-  GtkMenuButton *button = GTK_MENU_BUTTON (find_widget (find_row (name), is_menu_button, NULL));
+  GtkMenuButton *button = GTK_MENU_BUTTON (hangar_test_find_widget (find_row (name), is_menu_button, NULL));
   GtkPopover *popover = gtk_menu_button_get_popover (button);
 
   gtk_menu_button_popup (button);
   g_assert_true (hangar_test_wait_until (widget_mapped, popover, UI_TIMEOUT_S));
-  g_assert_nonnull (find_widget (GTK_WIDGET (popover), is_label_containing, "Force Off"));
+  g_assert_nonnull (hangar_test_find_widget (GTK_WIDGET (popover), is_label_containing, "Force Off"));
   save_screenshot (GTK_WIDGET (popover), "row-menu.png");
   gtk_menu_button_popdown (button);
 }
@@ -407,7 +325,7 @@ test_engine_error_toast (void)
   save_screenshot (GTK_WIDGET (window), "error-toast.png");
 
   /* QEMU's message is long: Details shows all of it. */
-  details = find_widget (GTK_WIDGET (window), is_details_button, NULL);
+  details = hangar_test_find_widget (GTK_WIDGET (window), is_details_button, NULL);
   g_assert_nonnull (details);
   gtk_widget_activate (details);
   g_assert_true (hangar_test_wait_until (dialog_shown, NULL, UI_TIMEOUT_S));
@@ -500,7 +418,7 @@ test_delete_with_disks (void)
   GtkCheckButton *check;
 
   dialog = open_delete_dialog ("gamma");
-  check = GTK_CHECK_BUTTON (find_widget (GTK_WIDGET (dialog), is_check_button, NULL));
+  check = GTK_CHECK_BUTTON (hangar_test_find_widget (GTK_WIDGET (dialog), is_check_button, NULL));
   g_assert_nonnull (check);
   g_assert_false (gtk_check_button_get_active (check));
   g_assert_false (text_shown (gamma_disk));
@@ -518,7 +436,7 @@ test_delete_with_disks (void)
   g_assert_true (g_file_test (gamma_iso, G_FILE_TEST_EXISTS));
 
   dialog = open_delete_dialog ("delta");
-  check = GTK_CHECK_BUTTON (find_widget (GTK_WIDGET (dialog), is_check_button, NULL));
+  check = GTK_CHECK_BUTTON (hangar_test_find_widget (GTK_WIDGET (dialog), is_check_button, NULL));
   g_assert_false (gtk_check_button_get_active (check));
   adw_message_dialog_response (dialog, "delete");
   gtk_window_close (GTK_WINDOW (dialog));
@@ -558,7 +476,7 @@ test_search (void)
 
   g_assert_true (hangar_test_wait_until (row_shown, "beta", UI_TIMEOUT_S));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL));
-  entry = GTK_EDITABLE (find_widget (GTK_WIDGET (window), is_search_entry, NULL));
+  entry = GTK_EDITABLE (hangar_test_find_widget (GTK_WIDGET (window), is_search_entry, NULL));
   g_assert_nonnull (entry);
 
   gtk_editable_set_text (entry, "BET");
@@ -618,7 +536,7 @@ test_narrow_window (void)
   window = hangar_window_new (GTK_APPLICATION (app), hangar_application_get_connection (app));
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 640);
   gtk_window_present (GTK_WINDOW (window));
-  leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (window), is_leaflet, NULL));
+  leaflet = ADW_LEAFLET (hangar_test_find_widget (GTK_WIDGET (window), is_leaflet, NULL));
 
   g_assert_true (hangar_test_wait_until (row_shown, "alpha", UI_TIMEOUT_S));
   g_assert_null (hangar_window_get_selected_machine (window));
@@ -626,7 +544,7 @@ test_narrow_window (void)
   g_assert_true (adw_leaflet_get_folded (leaflet));
 
   g_assert_true (hangar_window_select_machine (window, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alpha))));
-  g_signal_emit_by_name (find_widget (GTK_WIDGET (window), is_machine_list, NULL), "activate", 0);
+  g_signal_emit_by_name (hangar_test_find_widget (GTK_WIDGET (window), is_machine_list, NULL), "activate", 0);
   g_assert_true (hangar_test_wait_until (showing_machine_page, leaflet, UI_TIMEOUT_S));
   save_screenshot (GTK_WIDGET (window), "narrow-machine.png");
 
@@ -927,7 +845,7 @@ test_customize_before_install (void)
   g_assert_true (install_bar_shown (page));
   /* Once its definition is read, as the rest of the view. */
   g_assert_true (hangar_test_wait_until (widget_sensitive_now,
-                                         find_widget (PAGE_CHILD (page, "install_revealer"), is_begin_install, NULL),
+                                         hangar_test_find_widget (PAGE_CHILD (page, "install_revealer"), is_begin_install, NULL),
                                          UI_TIMEOUT_S));
   save_screenshot (GTK_WIDGET (window), "customize-before-install.png");
 
@@ -996,23 +914,9 @@ test_menu_windows (void)
 static void
 start_app (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) session = NULL;
-
   /* The app's own session bus is the test bus too: nothing outside the
    * test is touched, and the bus going away at the end is no reason to quit. */
-  g_setenv ("DBUS_SESSION_BUS_ADDRESS", env->bus_address, TRUE);
-  g_setenv ("HANGAR_CONNECT", env->bus_address, TRUE);
-  session = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_set_exit_on_close (session, FALSE);
-
-  app = hangar_application_new ();
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
-  window = HANGAR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
+  app = hangar_test_start_app (env, NULL, &window);
   g_assert_true (hangar_window_get_connection (window) == hangar_application_get_connection (app));
 }
 

@@ -24,6 +24,7 @@
 #include "hangar-serial-console.h"
 #include "hangar-snapshots-view.h"
 #include "hangar-test-env.h"
+#include "hangar-test-gui.h"
 #include "hangar-window.h"
 
 #define UI_TIMEOUT_S     30
@@ -39,45 +40,6 @@ static HangarMachine     *machine;
 static GString           *page_errors;   /* what the machine page emitted */
 
 /* ---- Looking at widgets --------------------------------------------------- */
-
-typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
-
-static GtkWidget *
-find_widget (GtkWidget     *root,
-             WidgetMatch    match,
-             gconstpointer  data)
-{
-  if (match (root, data))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, match, data);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static gboolean
-is_row_of (GtkWidget     *widget,
-           gconstpointer  name)
-{
-  HangarMachine *row_machine;
-
-  if (!HANGAR_IS_MACHINE_ROW (widget) || !gtk_widget_get_mapped (widget))
-    return FALSE;
-  row_machine = hangar_machine_row_get_machine (HANGAR_MACHINE_ROW (widget));
-  return row_machine != NULL && g_strcmp0 (hangar_machine_get_name (row_machine), name) == 0;
-}
-
-static gboolean
-has_css_class (GtkWidget     *widget,
-               gconstpointer  css_class)
-{
-  return gtk_widget_has_css_class (widget, css_class);
-}
 
 static gboolean
 has_name (GtkWidget     *widget,
@@ -116,7 +78,7 @@ text_shown (gpointer text)
   gboolean found = FALSE;
 
   for (GList *l = toplevels; l != NULL && !found; l = l->next)
-    found = find_widget (l->data, is_label_containing, text) != NULL;
+    found = hangar_test_find_widget (l->data, is_label_containing, text) != NULL;
   g_list_free (toplevels);
   return found;
 }
@@ -124,8 +86,8 @@ text_shown (gpointer text)
 static const char *
 row_badge (const char *name)
 {
-  GtkWidget *row = find_widget (GTK_WIDGET (window), is_row_of, name);
-  GtkWidget *badge = row ? find_widget (row, has_css_class, "badge") : NULL;
+  GtkWidget *row = hangar_test_find_widget (GTK_WIDGET (window), hangar_test_is_machine_row_of, name);
+  GtkWidget *badge = row ? hangar_test_find_widget (row, hangar_test_has_css_class, "badge") : NULL;
 
   return badge ? gtk_label_get_label (GTK_LABEL (badge)) : NULL;
 }
@@ -212,51 +174,11 @@ respond (AdwMessageDialog *dialog,
 
 /* ---- Waiting -------------------------------------------------------------- */
 
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  (*(guint *) data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 3;
-}
-
 static void
 save_screenshot (GtkWidget  *widget,
                  const char *name)
 {
-  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
-  int width, height;
-
-  gtk_widget_queue_draw (widget);
-  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
-  gtk_widget_remove_tick_callback (widget, id);
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  hangar_test_save_screenshot (widget, name, UI_TIMEOUT_S);
 }
 
 typedef struct {
@@ -319,9 +241,7 @@ console_connected (gpointer data)
 static gboolean
 terminal_shows (gpointer data)
 {
-  g_autofree char *text = hangar_serial_console_dup_text (serial_console ());
-
-  return text != NULL && strstr (text, data) != NULL;
+  return hangar_test_serial_console_shows (serial_console (), data);
 }
 
 /* Types @command into the Console view until the terminal shows
@@ -330,15 +250,11 @@ static void
 run_in_guest (const char *command,
               const char *expected)
 {
-  VteTerminal *terminal;
-
   show_view ("console");
   g_assert_true (hangar_test_wait_until (console_connected, NULL, UI_TIMEOUT_S));
-  terminal = hangar_serial_console_get_terminal (serial_console ());
   for (guint i = 0; i < GUEST_TIMEOUT_S / SHELL_RETRY_S; i++)
     {
-      vte_terminal_feed_child (terminal, command, -1);
-      vte_terminal_feed_child (terminal, "\r", 1);
+      hangar_test_serial_console_type (serial_console (), command);
       if (hangar_test_wait_until (terminal_shows, (gpointer) expected, SHELL_RETRY_S))
         return;
     }
@@ -382,7 +298,8 @@ test_save_state (void)
   badge = gtk_label_get_label (page_child ("state_badge"));
   g_assert_cmpstr (badge, ==, "Saved");
   g_assert_true (gtk_widget_has_css_class (page_child ("state_badge"), "saved"));
-  g_assert_cmpstr (gtk_widget_get_tooltip_text (find_widget (page_child ("toolbar"), has_action, "machine.start")), ==,
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (hangar_test_find_widget (page_child ("toolbar"), has_action,
+                                                                          "machine.start")), ==,
                    "Resume the machine from its saved state");
   save_screenshot (GTK_WIDGET (window), "machine-ops-saved.png");
 
@@ -486,7 +403,7 @@ on_fraction (GtkProgressBar *bar)
 static gboolean
 clone_action_enabled (HangarCloneDialog *dialog)
 {
-  GtkWidget *button = find_widget (GTK_WIDGET (dialog), has_action, "clone.clone");
+  GtkWidget *button = hangar_test_find_widget (GTK_WIDGET (dialog), has_action, "clone.clone");
 
   g_assert_nonnull (button);
 
@@ -622,8 +539,8 @@ create_snapshot (const char *name,
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.create", NULL));
   dialog = wait_for_message_dialog ();
-  name_row = find_widget (GTK_WIDGET (dialog), has_name, "snapshot-name");
-  description_row = find_widget (GTK_WIDGET (dialog), has_name, "snapshot-description");
+  name_row = hangar_test_find_widget (GTK_WIDGET (dialog), has_name, "snapshot-name");
+  description_row = hangar_test_find_widget (GTK_WIDGET (dialog), has_name, "snapshot-description");
   g_assert_nonnull (name_row);
   g_assert_nonnull (description_row);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_row)), ==, "snapshot-1");
@@ -654,7 +571,7 @@ snapshot_row (const char *name)
 {
   g_autofree char *path = snapshot_path (name);
 
-  return find_widget (GTK_WIDGET (snapshots_view ()), has_name, path);
+  return hangar_test_find_widget (GTK_WIDGET (snapshots_view ()), has_name, path);
 }
 
 /* The row's icon, @data pixels in. */
@@ -686,7 +603,7 @@ test_snapshots (void)
   row = snapshot_row ("base");
   g_assert_nonnull (row);
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "clean install"));
-  g_assert_nonnull (find_widget (row, has_css_class, "badge"));
+  g_assert_nonnull (hangar_test_find_widget (row, hangar_test_has_css_class, "badge"));
 
   /* Running: with the memory, a child of the current one. */
   start_machine (machine);
@@ -701,15 +618,15 @@ test_snapshots (void)
   g_assert_cmpstr (shown[0], ==, base);
   g_assert_cmpstr (shown[1], ==, live);
   /* The child sits further in than its parent. */
-  g_assert_nonnull (find_widget (snapshot_row ("base"), is_indented_image, GINT_TO_POINTER (0)));
-  g_assert_nonnull (find_widget (snapshot_row ("live"), is_indented_image, GINT_TO_POINTER (24)));
+  g_assert_nonnull (hangar_test_find_widget (snapshot_row ("base"), is_indented_image, GINT_TO_POINTER (0)));
+  g_assert_nonnull (hangar_test_find_widget (snapshot_row ("live"), is_indented_image, GINT_TO_POINTER (24)));
   save_screenshot (GTK_WIDGET (window), "snapshots-tree.png");
 
   /* A disks-only snapshot cannot be reverted to while the machine runs:
    * its button says why. */
   {
-    GtkWidget *blocked = find_widget (snapshot_row ("base"), has_tooltip,
-                                      "This snapshot holds only the disks: shut the machine down first");
+    GtkWidget *blocked = hangar_test_find_widget (snapshot_row ("base"), has_tooltip,
+                                                  "This snapshot holds only the disks: shut the machine down first");
 
     g_assert_nonnull (blocked);
     g_assert_false (gtk_widget_is_sensitive (blocked));
@@ -750,7 +667,7 @@ test_snapshots (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.delete", "o", base));
   {
     AdwMessageDialog *dialog = wait_for_message_dialog ();
-    GtkWidget *children = find_widget (GTK_WIDGET (dialog), has_name, "snapshot-delete-children");
+    GtkWidget *children = hangar_test_find_widget (GTK_WIDGET (dialog), has_name, "snapshot-delete-children");
 
     g_assert_nonnull (children);
     gtk_check_button_set_active (GTK_CHECK_BUTTON (children), TRUE);
@@ -807,7 +724,7 @@ static void
 click_button_with_tooltip (const char *group,
                            const char *tooltip)
 {
-  GtkWidget *button = find_widget (page_child (group), has_tooltip, tooltip);
+  GtkWidget *button = hangar_test_find_widget (page_child (group), has_tooltip, tooltip);
 
   if (button == NULL)
     g_error ("no button “%s” in %s", tooltip, group);
@@ -1015,7 +932,7 @@ guest_xml (void)
 static gboolean
 row_shown (gpointer name)
 {
-  return find_widget (GTK_WIDGET (window), is_row_of, name) != NULL;
+  return hangar_test_find_widget (GTK_WIDGET (window), hangar_test_is_machine_row_of, name) != NULL;
 }
 
 static void
@@ -1030,22 +947,8 @@ on_page_error (HangarMachinePage *page,
 static void
 start_app (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) session = NULL;
-
   /* The app's own session bus is the test bus too. */
-  g_setenv ("DBUS_SESSION_BUS_ADDRESS", env->bus_address, TRUE);
-  g_setenv ("HANGAR_CONNECT", env->bus_address, TRUE);
-  session = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_set_exit_on_close (session, FALSE);
-
-  app = hangar_application_new ();
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
-  window = HANGAR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
+  app = hangar_test_start_app (env, NULL, &window);
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
   page_errors = g_string_new (NULL);
   g_signal_connect (machine_page (), "error", G_CALLBACK (on_page_error), NULL);

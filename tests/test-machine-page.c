@@ -20,6 +20,7 @@
 #include "hangar-machine-page.h"
 #include "hangar-serial-console.h"
 #include "hangar-test-env.h"
+#include "hangar-test-gui.h"
 #include "hangar-usage-graph.h"
 #include "hangard-error.h"
 
@@ -216,30 +217,10 @@ replace (const char *text,
 
 /* ---- Waiting -------------------------------------------------------------- */
 
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  (*(guint *) data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 3;
-}
-
 static void
 wait_for_frames (GtkWidget *widget)
 {
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
-
-  gtk_widget_queue_draw (widget);
-  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
-  gtk_widget_remove_tick_callback (widget, id);
+  hangar_test_wait_for_frames (widget, UI_TIMEOUT_S);
 }
 
 typedef struct {
@@ -409,31 +390,7 @@ static void
 save_widget_screenshot (GtkWidget  *widget,
                         const char *name)
 {
-  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width, height;
-
-  wait_for_frames (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  hangar_test_save_screenshot (widget, name, UI_TIMEOUT_S);
 }
 
 static void

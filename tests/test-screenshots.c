@@ -15,6 +15,7 @@
 #include "hangar-new-machine.h"
 #include "hangar-os-info.h"
 #include "hangar-test-env.h"
+#include "hangar-test-gui.h"
 #include "hangar-usage-graph.h"
 #include "hangar-window.h"
 
@@ -34,42 +35,10 @@ static HangarWindow      *window;
 
 /* ---- Widgets -------------------------------------------------------------- */
 
-typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
-
-static GtkWidget *
-find_widget (GtkWidget     *root,
-             WidgetMatch    match,
-             gconstpointer  data)
-{
-  if (match (root, data))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, match, data);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static gboolean
-is_row_of (GtkWidget     *widget,
-           gconstpointer  name)
-{
-  HangarMachine *machine;
-
-  if (!HANGAR_IS_MACHINE_ROW (widget) || !gtk_widget_get_mapped (widget))
-    return FALSE;
-  machine = hangar_machine_row_get_machine (HANGAR_MACHINE_ROW (widget));
-  return machine != NULL && g_strcmp0 (hangar_machine_get_name (machine), name) == 0;
-}
-
 static GtkWidget *
 find_row (const char *name)
 {
-  return find_widget (GTK_WIDGET (window), is_row_of, name);
+  return hangar_test_find_widget (GTK_WIDGET (window), hangar_test_is_machine_row_of, name);
 }
 
 static gpointer
@@ -83,30 +52,10 @@ page_child (const char *name)
 
 /* ---- Waiting -------------------------------------------------------------- */
 
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  (*(guint *) data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 3;
-}
-
 static void
 wait_for_frames (GtkWidget *widget)
 {
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
-
-  gtk_widget_queue_draw (widget);
-  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
-  gtk_widget_remove_tick_callback (widget, id);
+  hangar_test_wait_for_frames (widget, UI_TIMEOUT_S);
 }
 
 static gboolean
@@ -210,25 +159,13 @@ save_screenshot (GtkWidget  *widget,
   g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", "metainfo", NULL);
   g_autofree char *path = g_build_filename (dir, name, NULL);
   const char *update_dir = g_getenv ("HANGAR_SCREENSHOTS_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
   int width, height;
 
   wait_for_frames (widget);
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  texture = hangar_test_render_widget (widget);
 
   g_mkdir_with_parents (dir, 0755);
   g_assert_true (gdk_texture_save_to_png (texture, path));
@@ -505,23 +442,9 @@ stop_guests (void)
 static void
 start_app (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) session = NULL;
-
   /* The test's bus is the app's session bus, and the session engine is
    * the one on it: the header says "This computer (user)" as it would. */
-  g_setenv ("DBUS_SESSION_BUS_ADDRESS", env->bus_address, TRUE);
-  g_setenv ("HANGAR_CONNECT", "session", TRUE);
-  session = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_set_exit_on_close (session, FALSE);
-
-  app = hangar_application_new ();
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
-  window = HANGAR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
+  app = hangar_test_start_app (env, "session", &window);
   resize (WIDTH, HEIGHT);
 }
 

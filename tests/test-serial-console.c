@@ -18,6 +18,7 @@
 
 #include "hangar-serial-console.h"
 #include "hangar-test-env.h"
+#include "hangar-test-gui.h"
 
 #define UI_TIMEOUT_S    30
 #define GUEST_TIMEOUT_S 180
@@ -41,9 +42,7 @@ terminal_text (void)
 static gboolean
 terminal_shows (gpointer data)
 {
-  g_autofree char *text = terminal_text ();
-
-  return strstr (text, data) != NULL;
+  return hangar_test_serial_console_shows (console, data);
 }
 
 static void
@@ -98,51 +97,10 @@ log_contains (gpointer data)
 
 /* ---- Screenshots ---------------------------------------------------------- */
 
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  (*(guint *) data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 3;
-}
-
 static void
 save_screenshot (const char *name)
 {
-  GtkWidget *widget = GTK_WIDGET (window);
-  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, on_tick, &frames, NULL);
-  int width, height;
-
-  gtk_widget_queue_draw (widget);
-  g_assert_true (hangar_test_wait_until (frames_drawn, &frames, UI_TIMEOUT_S));
-  gtk_widget_remove_tick_callback (widget, id);
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  hangar_test_save_screenshot (GTK_WIDGET (window), name, UI_TIMEOUT_S);
 }
 
 /* ---- Cases ---------------------------------------------------------------- */
@@ -174,10 +132,7 @@ test_connects (void)
 static void
 type_command (const char *command)
 {
-  VteTerminal *terminal = hangar_serial_console_get_terminal (console);
-
-  vte_terminal_feed_child (terminal, command, -1);
-  vte_terminal_feed_child (terminal, "\r", 1);
+  hangar_test_serial_console_type (console, command);
 }
 
 /* Types @command until the terminal shows @expected: what is typed while
