@@ -5,6 +5,8 @@
 
 #include "hangar-window.h"
 
+#include <epoxy/gl.h>
+#include <string.h>
 #include <glib/gi18n.h>
 
 #define SETTING_CONNECTION "connection"
@@ -126,6 +128,59 @@ set_accels (GtkApplication *app)
     gtk_application_set_accels_for_action (app, accels[i].action, accels[i].accels);
 }
 
+/* ---- Renderer ------------------------------------------------------------- */
+
+/* Whether GL on this display is drawn by the CPU: Mesa's llvmpipe,
+ * softpipe or swrast (a VM without a GPU, Xvfb, a remote desktop). */
+static gboolean
+gl_is_software (void)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  g_autoptr(GdkGLContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *renderer;
+  gboolean software;
+
+  if (display == NULL)
+    return FALSE;
+  context = gdk_display_create_gl_context (display, &error);
+  if (context == NULL || !gdk_gl_context_realize (context, &error))
+    {
+      /* GTK finds the same and draws with cairo by itself. */
+      g_debug ("No GL here: %s", error ? error->message : "?");
+      return FALSE;
+    }
+  gdk_gl_context_make_current (context);
+  renderer = (const char *) glGetString (GL_RENDERER);
+  software = renderer != NULL &&
+             (strstr (renderer, "llvmpipe") != NULL || strstr (renderer, "softpipe") != NULL ||
+              strstr (renderer, "swrast") != NULL || strstr (renderer, "Software") != NULL);
+  g_debug ("GL renderer: %s", renderer ? renderer : "?");
+  gdk_gl_context_clear_current ();
+  return software;
+}
+
+/* GTK 4.8 draws windows with GL wherever there is GL, software GL too,
+ * and its GL renderer redraws the whole window every frame there (no
+ * buffer age without a GPU): a guest display changing a few lines costs
+ * a full-window rasterization on the CPU. The cairo renderer redraws only
+ * what changed and lets the X server composite. So without a GPU, cairo,
+ * unless the user chose with GSK_RENDERER. It must be set before the
+ * first window is realized: GTK reads it once. */
+void
+hangar_application_choose_renderer (void)
+{
+  const char *env = g_getenv ("GSK_RENDERER");
+
+  if (env != NULL && *env != '\0')
+    return;
+  if (gl_is_software ())
+    {
+      g_debug ("GL is software rendered here: drawing with cairo");
+      g_setenv ("GSK_RENDERER", "cairo", TRUE);
+    }
+}
+
 /* ---- GApplication --------------------------------------------------------- */
 
 static void
@@ -135,6 +190,7 @@ hangar_application_startup (GApplication *app)
   g_autofree char *spec = NULL;
 
   G_APPLICATION_CLASS (hangar_application_parent_class)->startup (app);
+  hangar_application_choose_renderer ();
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_entries,
                                    G_N_ELEMENTS (app_entries), app);

@@ -20,6 +20,11 @@ G_DECLARE_FINAL_TYPE (HangarApplication, hangar_application, HANGAR, APPLICATION
 
 HangarApplication *hangar_application_new            (void);
 
+/* Sets GSK_RENDERER=cairo when GL on the default display is software
+ * rendered (and the user did not set GSK_RENDERER): called at startup,
+ * before the first window. */
+void               hangar_application_choose_renderer (void);
+
 /* The engine connection all windows share; NULL before startup. */
 HangarConnection  *hangar_application_get_connection (HangarApplication *self);
 

@@ -26,12 +26,19 @@ struct _HangarDisplayTiles
 
   int          columns;
   int          rows;
-  GdkTexture **tiles;        /* columns × rows; NULL: not built yet, `frame`, or `nodes` */
-  GskRenderNode **nodes;     /* columns × rows, instead of `tiles` with cairo_nodes */
-  gboolean     cairo_nodes;
+  GdkTexture **tiles;        /* columns × rows; NULL: not built yet, or `frame` */
+  gboolean     cairo_nodes;  /* drawn live instead of tiles, for the cairo renderer */
   guint8      *dirty;        /* columns × rows flags */
   guint        n_dirty;
   GdkTexture  *frame;        /* the whole frame, instead of the tiles; or NULL */
+
+  /* With cairo_nodes: the buffer drawn live (see live_node_new), and the
+   * rectangles changed since the last flush and up to it. */
+  cairo_surface_t *live_surface;
+  GskRenderNode   *live_node;
+  cairo_region_t  *pending;
+  cairo_region_t  *marks;
+  guint64          flushes;
 
   guint64      tiles_built;
   guint64      frames_built;
@@ -73,47 +80,32 @@ texture_from_rect (HangarDisplayTiles *self,
   return gdk_memory_texture_new (width, height, GDK_MEMORY_B8G8R8A8_PREMULTIPLIED, bytes, stride);
 }
 
-/* A tile as a cairo render node drawing a rectangle of the buffer at
- * scale 1, for GTK's cairo renderer (see hangar_display_tiles_set_cairo_nodes):
- * built once per change and appended again, the same node, every frame
- * until the tile changes. GTK 4.8's cairo renderer draws it with one
- * paint of its (recording) surface, which costs only what the clip lets
- * through, where a texture node copies all of its texture into a new
- * surface every time it is drawn, even where it is clipped away. The pad byte reads as opaque through CAIRO_FORMAT_RGB24,
- * and the SOURCE paint makes it alpha 0xff.
+/* The whole buffer as one cairo render node that reads the buffer itself
+ * when drawn, for GTK's cairo renderer: nothing is copied when the guest
+ * changes, and drawing uploads only the pixels the frame's clip lets
+ * through (cairo_xlib uploads the clipped part of a source image).
  *
- * Where the rectangle ends at the edge of the image, the node reaches
- * TILE_BORDER pixels further, filled with the edge pixels (what a texture
- * node's EXTEND_PAD gives): scaled drawing filters across the image's
- * edges too, and must find the edge pixels there, not transparency. */
+ * It works because cairo records a paint of an image surface as a
+ * copy-on-write snapshot: the recording reads the image's memory until
+ * the image is changed *through cairo* (or flushed, or finished), which
+ * never happens here: gvnc writes the memory directly. The node thus
+ * stays the same node in every frame, and GTK redraws only where the
+ * frame's damage marks (see hangar_display_tiles_snapshot) tell it to. */
 static GskRenderNode *
-node_from_rect (HangarDisplayTiles *self,
-                int                 x,
-                int                 y,
-                int                 width,
-                int                 height)
+live_node_new (HangarDisplayTiles *self)
 {
-  int left = x == 0 ? TILE_BORDER : 0;
-  int top = y == 0 ? TILE_BORDER : 0;
-  int right = x + width == self->width ? TILE_BORDER : 0;
-  int bottom = y + height == self->height ? TILE_BORDER : 0;
-  GskRenderNode *node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (x - left, y - top,
-                                                                 width + left + right,
-                                                                 height + top + bottom));
+  GskRenderNode *node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (-TILE_BORDER, -TILE_BORDER,
+                                                                 self->width + 2 * TILE_BORDER,
+                                                                 self->height + 2 * TILE_BORDER));
   cairo_t *cr = gsk_cairo_node_get_draw_context (node);
-  cairo_surface_t *source;
 
-  source = cairo_image_surface_create_for_data (self->buffer + (gsize) y * self->stride + (gsize) x * 4,
-                                                CAIRO_FORMAT_RGB24, width, height, (int) self->stride);
   cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
-  cairo_set_source_surface (cr, source, x, y);
+  cairo_set_source_surface (cr, self->live_surface, 0, 0);
+  /* Scaled drawing filters across the image's edges: it must find the
+   * edge pixels there, not transparency. */
   cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
   cairo_paint (cr);
   cairo_destroy (cr);
-  /* The node's surface keeps a copy, not the buffer gvnc goes on writing
-   * into. */
-  cairo_surface_finish (source);
-  cairo_surface_destroy (source);
   return node;
 }
 
@@ -176,7 +168,6 @@ static void
 append_tile (GtkSnapshot        *snapshot,
              HangarDisplayTiles *self,
              GdkTexture         *texture,
-             GskRenderNode      *node,
              double              scale_x,
              double              scale_y,
              int                 column,
@@ -200,24 +191,57 @@ append_tile (GtkSnapshot        *snapshot,
     return;
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0));
-  if (node != NULL)
-    {
-      /* The node is at scale 1 (at 1:1 there is no transformation at
-       * all): unchanged, it stays the same node in every frame's render
-       * tree. It may reach past the image's edges (see node_from_rect):
-       * the clip ends there. */
-      gtk_snapshot_save (snapshot);
-      gtk_snapshot_scale (snapshot, scale_x, scale_y);
-      gtk_snapshot_append_node (snapshot, node);
-      gtk_snapshot_restore (snapshot);
-    }
-  else
-    {
-      gtk_snapshot_append_texture (snapshot, texture,
-                                   &GRAPHENE_RECT_INIT (tx * scale_x, ty * scale_y,
-                                                        tw * scale_x, th * scale_y));
-    }
+  gtk_snapshot_append_texture (snapshot, texture,
+                               &GRAPHENE_RECT_INIT (tx * scale_x, ty * scale_y,
+                                                    tw * scale_x, th * scale_y));
   gtk_snapshot_pop (snapshot);
+}
+
+/* The live node, and a transparent colour node over each rectangle
+ * changed by the last flush. The live node is the same node every frame,
+ * so GTK's diff of this frame's nodes with the last one's finds only the
+ * marks: the rectangles changed now (and those of the last frame, whose
+ * marks went away). That is what GTK redraws; the cairo renderer clips
+ * all drawing to it. A drawing for another reason (an expose, the widget
+ * moved) reads the live buffer too, and is just as current. */
+static void
+snapshot_live (HangarDisplayTiles *self,
+               GtkSnapshot        *snapshot,
+               double              width,
+               double              height,
+               double              scale_x,
+               double              scale_y)
+{
+  /* Two transparent colours, taken in turn by each flush: GTK's diff
+   * finds two colour nodes of the same bounds and colour unchanged, and
+   * would not redraw a rectangle damaged again in the next frame (a
+   * full-screen change after another). */
+  static const GdkRGBA transparent[2] = { { 0, 0, 0, 0 }, { 1, 1, 1, 0 } };
+  /* Filtering spreads a changed pixel over its neighbours when scaled. */
+  double margin = (scale_x == 1.0 && scale_y == 1.0) ? 0 : ceil (MAX (scale_x, scale_y)) + 1;
+  int n_marks = self->marks ? cairo_region_num_rectangles (self->marks) : 0;
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_scale (snapshot, scale_x, scale_y);
+  gtk_snapshot_append_node (snapshot, self->live_node);
+  gtk_snapshot_restore (snapshot);
+  gtk_snapshot_pop (snapshot);
+
+  for (int i = 0; i < n_marks; i++)
+    {
+      cairo_rectangle_int_t r;
+      double x0, y0, x1, y1;
+
+      cairo_region_get_rectangle (self->marks, i, &r);
+      x0 = MAX (0, floor (r.x * scale_x) - margin);
+      y0 = MAX (0, floor (r.y * scale_y) - margin);
+      x1 = MIN (width, ceil ((r.x + r.width) * scale_x) + margin);
+      y1 = MIN (height, ceil ((r.y + r.height) * scale_y) + margin);
+      if (x1 > x0 && y1 > y0)
+        gtk_snapshot_append_color (snapshot, &transparent[self->flushes % 2],
+                                   &GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0));
+    }
 }
 
 static void
@@ -232,6 +256,12 @@ hangar_display_tiles_snapshot (GdkPaintable *paintable,
   double scale_y = height / self->height;
   static const GdkRGBA black = { 0, 0, 0, 1 };
 
+  if (self->cairo_nodes)
+    {
+      snapshot_live (self, snapshot, width, height, scale_x, scale_y);
+      return;
+    }
+
   if (self->frame != NULL)
     {
       /* No tiles then. */
@@ -240,7 +270,7 @@ hangar_display_tiles_snapshot (GdkPaintable *paintable,
     }
 
   for (int i = 0; i < self->columns * self->rows; i++)
-    if (self->tiles[i] == NULL && self->nodes[i] == NULL)
+    if (self->tiles[i] == NULL)
       {
         /* Never flushed yet: the guest's first image is on its way. */
         gtk_snapshot_append_color (snapshot, &black, &GRAPHENE_RECT_INIT (0, 0, width, height));
@@ -252,8 +282,8 @@ hangar_display_tiles_snapshot (GdkPaintable *paintable,
       {
         int i = row * self->columns + column;
 
-        if (self->tiles[i] != NULL || self->nodes[i] != NULL)
-          append_tile (snapshot, self, self->tiles[i], self->nodes[i], scale_x, scale_y, column, row);
+        if (self->tiles[i] != NULL)
+          append_tile (snapshot, self, self->tiles[i], scale_x, scale_y, column, row);
       }
 }
 
@@ -287,12 +317,17 @@ hangar_display_tiles_finalize (GObject *object)
   for (int i = 0; i < self->columns * self->rows; i++)
     {
       g_clear_object (&self->tiles[i]);
-      g_clear_pointer (&self->nodes[i], gsk_render_node_unref);
     }
   g_free (self->tiles);
-  g_free (self->nodes);
   g_free (self->dirty);
   g_clear_object (&self->frame);
+  /* A live node GTK still holds gets its copy of the pixels here, when the
+   * surface it reads goes (cairo's copy-on-write): the buffer can go
+   * then. */
+  g_clear_pointer (&self->live_node, gsk_render_node_unref);
+  g_clear_pointer (&self->live_surface, cairo_surface_destroy);
+  g_clear_pointer (&self->pending, cairo_region_destroy);
+  g_clear_pointer (&self->marks, cairo_region_destroy);
   g_free (self->buffer);
 
   G_OBJECT_CLASS (hangar_display_tiles_parent_class)->finalize (object);
@@ -327,8 +362,11 @@ hangar_display_tiles_new (int width,
   self->rows = (height + HANGAR_DISPLAY_TILE_SIZE - 1) / HANGAR_DISPLAY_TILE_SIZE;
   n_tiles = self->columns * self->rows;
   self->tiles = g_new0 (GdkTexture *, n_tiles);
-  self->nodes = g_new0 (GskRenderNode *, n_tiles);
   self->dirty = g_new0 (guint8, n_tiles);
+  self->live_surface = cairo_image_surface_create_for_data (self->buffer, CAIRO_FORMAT_RGB24,
+                                                            width, height, (int) self->stride);
+  self->live_node = live_node_new (self);
+  self->pending = cairo_region_create ();
   return self;
 }
 
@@ -360,6 +398,38 @@ hangar_display_tiles_get_stride (HangarDisplayTiles *self)
   return self->stride;
 }
 
+/* Past this many rectangles, marks cost more than redrawing their
+ * bounding box. */
+#define MAX_MARKS 32
+
+static void
+add_pending (HangarDisplayTiles *self,
+             int                 x,
+             int                 y,
+             int                 width,
+             int                 height)
+{
+  int x1 = MIN (x + width, self->width);
+  int y1 = MIN (y + height, self->height);
+  cairo_rectangle_int_t rect;
+
+  rect.x = MAX (x, 0);
+  rect.y = MAX (y, 0);
+  rect.width = x1 - rect.x;
+  rect.height = y1 - rect.y;
+  if (rect.width <= 0 || rect.height <= 0)
+    return;
+  cairo_region_union_rectangle (self->pending, &rect);
+  if (cairo_region_num_rectangles (self->pending) > MAX_MARKS)
+    {
+      cairo_rectangle_int_t extents;
+
+      cairo_region_get_extents (self->pending, &extents);
+      cairo_region_destroy (self->pending);
+      self->pending = cairo_region_create_rectangle (&extents);
+    }
+}
+
 void
 hangar_display_tiles_damage (HangarDisplayTiles *self,
                              int                 x,
@@ -370,6 +440,8 @@ hangar_display_tiles_damage (HangarDisplayTiles *self,
   int x1, y1;
 
   g_return_if_fail (HANGAR_IS_DISPLAY_TILES (self));
+
+  add_pending (self, x, y, width, height);
 
   /* The tiles next to the rectangle hold its edge pixels in their
    * borders: they changed too. */
@@ -404,6 +476,25 @@ hangar_display_tiles_flush (HangarDisplayTiles *self)
     return FALSE;
 
   n_tiles = self->columns * self->rows;
+  g_clear_pointer (&self->marks, cairo_region_destroy);
+  self->marks = g_steal_pointer (&self->pending);
+  self->pending = cairo_region_create ();
+  self->flushes++;
+
+  if (self->cairo_nodes)
+    {
+      /* Nothing to build: the live node reads the buffer. The counters
+       * say what the texture path would have built. */
+      if ((guint64) self->n_dirty * FULL_FRAME_DENOMINATOR > (guint64) n_tiles * FULL_FRAME_NUMERATOR)
+        self->frames_built++;
+      else
+        self->tiles_built += self->n_dirty;
+      memset (self->dirty, 0, n_tiles);
+      self->n_dirty = 0;
+      gdk_paintable_invalidate_contents (GDK_PAINTABLE (self));
+      return TRUE;
+    }
+
   if ((guint64) self->n_dirty * FULL_FRAME_DENOMINATOR > (guint64) n_tiles * FULL_FRAME_NUMERATOR)
     {
       /* Most of it changed: one texture, and no tiles above it. */
@@ -413,8 +504,7 @@ hangar_display_tiles_flush (HangarDisplayTiles *self)
       for (int i = 0; i < n_tiles; i++)
         {
           g_clear_object (&self->tiles[i]);
-          g_clear_pointer (&self->nodes[i], gsk_render_node_unref);
-        }
+            }
     }
   else
     {
@@ -438,11 +528,7 @@ hangar_display_tiles_flush (HangarDisplayTiles *self)
             {
               tile_texture_rect (self, i % self->columns, i / self->columns, &x, &y, &w, &h);
               g_clear_object (&self->tiles[i]);
-              g_clear_pointer (&self->nodes[i], gsk_render_node_unref);
-              if (self->cairo_nodes)
-                self->nodes[i] = node_from_rect (self, x, y, w, h);
-              else
-                self->tiles[i] = texture_from_rect (self, x, y, w, h);
+              self->tiles[i] = texture_from_rect (self, x, y, w, h);
               self->tiles_built++;
             }
         }
@@ -464,14 +550,17 @@ hangar_display_tiles_set_cairo_nodes (HangarDisplayTiles *self,
   if (self->cairo_nodes == cairo_nodes)
     return;
 
-  /* The tiles built the other way are built again at the next flush. */
+  /* Live drawing keeps no tiles; textures are all built again at the next
+   * flush. */
   self->cairo_nodes = cairo_nodes;
   for (int i = 0; i < self->columns * self->rows; i++)
-    if ((self->tiles[i] != NULL || self->nodes[i] != NULL) && !self->dirty[i])
-      {
-        self->dirty[i] = 1;
-        self->n_dirty++;
-      }
+    {
+      g_clear_object (&self->tiles[i]);
+    }
+  g_clear_object (&self->frame);
+  memset (self->dirty, 1, self->columns * self->rows);
+  self->n_dirty = self->columns * self->rows;
+  add_pending (self, 0, 0, self->width, self->height);
 }
 
 gboolean

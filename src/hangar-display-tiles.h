@@ -8,16 +8,23 @@ G_BEGIN_DECLS
 /* The guest framebuffer of a HangarDisplay and a GdkPaintable drawing it.
  *
  * The pixels live in one buffer, 32 bits a pixel in memory order B, G, R,
- * pad (what gvnc writes for a little-endian 0x00RRGGBB format). The
- * paintable draws it as tiles of TILE_SIZE² pixels, each a GdkTexture of
- * its own: damage marks tiles, flush rebuilds only the marked ones (GTK
- * 4.8 cannot update part of a texture), and when most of the frame changed
- * it builds one texture for the whole frame instead; the next small change
- * goes back to tiles, all of them built once. Each tile texture holds a
- * border of its neighbours' pixels, so that scaled drawing shows no tile
- * edges. For GTK's cairo renderer, tiles can be cairo render nodes instead
- * of textures (hangar_display_tiles_set_cairo_nodes). The pad byte is made alpha 0xff while copying, never in the
- * buffer itself. */
+ * pad (what gvnc writes for a little-endian 0x00RRGGBB format). It is
+ * drawn one of two ways:
+ *
+ *  - textures (the default, for GTK's GL renderer): tiles of TILE_SIZE²
+ *    pixels, each a GdkTexture of its own. Damage marks tiles, flush
+ *    rebuilds only the marked ones (GTK 4.8 cannot update part of a
+ *    texture), and when most of the frame changed it builds one texture
+ *    for the whole frame instead; the next small change goes back to
+ *    tiles, all of them built once. Each tile texture holds a border of
+ *    its neighbours' pixels, so that scaled drawing shows no tile edges.
+ *    The pad byte is made alpha 0xff while copying.
+ *  - live (hangar_display_tiles_set_cairo_nodes, for the cairo renderer):
+ *    one cairo render node that reads the buffer itself whenever it is
+ *    drawn, nothing copied, and transparent marks over the rectangles
+ *    damaged since the last flush, which make GTK redraw exactly those.
+ *
+ * The buffer itself is never changed but by its writer (gvnc). */
 #define HANGAR_DISPLAY_TILE_SIZE 128
 
 #define HANGAR_TYPE_DISPLAY_TILES (hangar_display_tiles_get_type ())
@@ -41,13 +48,13 @@ void                hangar_display_tiles_damage       (HangarDisplayTiles *self,
  * contents invalidated) when there were any. */
 gboolean            hangar_display_tiles_flush        (HangarDisplayTiles *self);
 
-/* Whether tiles are drawn as cairo render nodes (TRUE) or as textures
- * (FALSE, the default). GTK 4.8's cairo renderer copies all of every
- * texture it draws, every frame, even where it is clipped away: with it,
- * cairo nodes, built once per change and kept, cost only the pixels
- * redrawn. The GL renderer keeps textures on the GPU but draws cairo nodes
- * through an offscreen fallback that shows tile edges when scaled: with it,
- * textures. Tiles built the other way are built again at the next flush. */
+/* Whether the buffer is drawn live through a cairo render node (TRUE) or
+ * as textures (FALSE, the default). GTK 4.8's cairo renderer copies all of
+ * every texture it draws, every frame, even where it is clipped away:
+ * with it, the live node costs only the pixels redrawn. The GL renderer
+ * keeps textures on the GPU but draws cairo nodes through an offscreen
+ * fallback: with it, textures. Switching builds everything again at the
+ * next flush. */
 void                hangar_display_tiles_set_cairo_nodes  (HangarDisplayTiles *self,
                                                            gboolean            cairo_nodes);
 gboolean            hangar_display_tiles_get_cairo_nodes  (HangarDisplayTiles *self);

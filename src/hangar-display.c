@@ -206,8 +206,12 @@ hangar_display_widget_to_guest (HangarDisplay *self,
   if (!get_image_rect (self, &rx, &ry, &rw, &rh, &scale))
     return FALSE;
 
-  *guest_x = CLAMP ((int) floor ((x - rx) * guest_width (self) / rw), 0, guest_width (self) - 1);
-  *guest_y = CLAMP ((int) floor ((y - ry) * guest_height (self) / rh), 0, guest_height (self) - 1);
+  /* The guest pixel drawn at the centre of the widget pixel under the
+   * pointer (X11 gives whole pixels: their top left corners). Scaled
+   * down, the last widget pixel then reaches the guest's last column and
+   * row, as the picture shows them there. */
+  *guest_x = CLAMP ((int) floor ((floor (x) + 0.5 - rx) * guest_width (self) / rw), 0, guest_width (self) - 1);
+  *guest_y = CLAMP ((int) floor ((floor (y) + 0.5 - ry) * guest_height (self) / rh), 0, guest_height (self) - 1);
   return TRUE;
 }
 
@@ -267,14 +271,17 @@ request_update (HangarDisplay *self,
   self->last_request_us = g_get_monotonic_time ();
 }
 
-/* The next request goes out as soon as an answer was read and handled:
- * gvnc reads an answer's rectangles one after the other, and this idle
- * (below GTK's redraw priority) runs once the socket has no more for now
- * and a frame due has been drawn. A slow client thus asks again only when
- * it caught up, QEMU never piles up work for it, and drawing stays on the
- * frame clock, which merges the updates of one frame. Hidden, the widget
- * draws nothing: the REQUEST_AGAIN_MS timer alone keeps it roughly
- * current. */
+/* The next request goes out as soon as an answer was read: gvnc reads an
+ * answer's rectangles one after the other, and this idle runs once the
+ * socket has no more for now, before GTK draws them (its redraw priority
+ * is lower). QEMU then prepares the next update while we draw this one,
+ * as gtk-vnc does, instead of waiting for our drawing and then for its
+ * next refresh tick. It never piles up work for a slow client: it keeps
+ * one pending request per client, answered at its refresh tick (30 ms)
+ * when something changed, and sends nothing while its output to us is
+ * not drained; those pauses are when GTK draws, on the frame clock, which
+ * merges the updates of one frame. Hidden, the widget draws nothing: the
+ * REQUEST_AGAIN_MS timer alone keeps it roughly current. */
 static gboolean
 on_request_idle (gpointer user_data)
 {
@@ -817,12 +824,19 @@ on_vnc_initialized (VncConnection *conn,
 {
   HangarDisplay *self = HANGAR_DISPLAY (user_data);
   /* In the order the server should prefer them. Lossless only: the image
-   * is the guest's, pixel for pixel. */
+   * is the guest's, pixel for pixel. Raw first: the socket always comes
+   * from hangard on this machine (Machine.OpenDisplay passes it over the
+   * local bus; under `ssh -X` too, it is the X drawing that crosses the
+   * network, not RFB), so compression buys nothing and costs much: QEMU
+   * deflates every changed pixel for ZRLE, on the same CPUs as the guest
+   * and us, and we inflate it again, where with raw gvnc reads the pixels
+   * straight into the framebuffer (tests/bench/display-bench measures
+   * it). QEMU uses the first one it knows. */
   gint32 encodings[] = {
+    VNC_CONNECTION_ENCODING_RAW,
+    VNC_CONNECTION_ENCODING_COPY_RECT,
     VNC_CONNECTION_ENCODING_ZRLE,
     VNC_CONNECTION_ENCODING_HEXTILE,
-    VNC_CONNECTION_ENCODING_COPY_RECT,
-    VNC_CONNECTION_ENCODING_RAW,
     VNC_CONNECTION_ENCODING_EXT_KEY_EVENT,
     VNC_CONNECTION_ENCODING_EXTENDED_DESKTOP_RESIZE,
     VNC_CONNECTION_ENCODING_DESKTOP_RESIZE,
@@ -873,7 +887,7 @@ on_vnc_framebuffer_update (VncConnection *conn,
   hangar_display_tiles_damage (self->tiles, x, y, width, height);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   if (self->request_idle_id == 0)
-    self->request_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, on_request_idle, self, NULL);
+    self->request_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, on_request_idle, self, NULL);
 }
 
 static void

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# make-test-guest.sh OUTDIR
+# make-test-guest.sh OUTDIR [PROBE]
 #
 # Builds a tiny test guest for Hangar's integration tests out of what the
 # host already has installed (no root, no network):
@@ -12,6 +12,10 @@
 #   OUTDIR/test-guest.iso BIOS-bootable ISO 9660 image (isolinux) holding the
 #                         same kernel and initramfs, booted at once with
 #                         "console=ttyS0 quiet panic=-1"
+#
+# PROBE is the static hangar-guest-probe (tests/guest/hangar-guest-probe.c,
+# built by meson); without it, the words hangar.virtio-gpu and hangar.tablet
+# only load their drivers.
 #
 # Needs the Debian packages linux-image-amd64, busybox-static, cpio, gzip,
 # xorriso, isolinux and syslinux-common.
@@ -46,11 +50,12 @@ need_cmd() { # need_cmd COMMAND PACKAGE
 		die "'$1' not found; install the Debian package '$2' (apt-get install $2)"
 }
 
-if [[ $# -ne 1 || -z $1 || $1 == -* ]]; then
-	echo "usage: $prog OUTDIR" >&2
+if [[ $# -lt 1 || $# -gt 2 || -z $1 || $1 == -* ]]; then
+	echo "usage: $prog OUTDIR [PROBE]" >&2
 	exit 2
 fi
 outdir=$1
+probe=${2:-}
 
 export LC_ALL=C
 
@@ -117,6 +122,12 @@ fi
 	die "no busybox found at ${busybox:-/bin/busybox}; install the Debian package 'busybox-static'"
 is_static_elf "$busybox" ||
 	die "$busybox is not a statically linked x86-64 busybox; install the Debian package 'busybox-static' (it replaces 'busybox')"
+
+if [[ -z $probe ]]; then
+	warn "no hangar-guest-probe given: hangar.virtio-gpu and hangar.tablet will only load their drivers (no HANGAR-MODE, HANGAR-ABS... markers)"
+elif ! [[ -f $probe && -x $probe ]] || ! is_static_elf "$probe"; then
+	die "$probe is not a statically linked x86-64 executable (build tests/guest/hangar-guest-probe.c with -static)"
+fi
 
 # --------------------------------------------------------------- kernel -----
 
@@ -313,27 +324,47 @@ done
 ((${#plain[@]} == 0)) || cp "${plain[@]}" "$root/lib/modules/"
 printf '%s' "$order" >"$root/lib/modules/load-order"
 
-# CD-ROM drives (IDE, SATA) and the SCSI CD driver, loaded only with the
-# hangar.cdrom word (probing the disk controllers slows every boot): their
-# own load order, resolved like the modules above.
-cdrom_order=
-while read -r what arg; do
-	[[ $what == MOD ]] || continue
-	name=${arg##*/}
-	name=${name%%.ko*}.ko
-	[[ -e $root/lib/modules/$name ]] && continue
-	case $arg in
-	*.ko) cp "$moddir/$arg" "$root/lib/modules/$name" ;;
-	*.ko.xz) need_cmd xz xz-utils; xz -dc "$moddir/$arg" >"$root/lib/modules/$name" ;;
-	*.ko.zst) need_cmd zstd zstd; zstd -qdc "$moddir/$arg" >"$root/lib/modules/$name" ;;
-	*.ko.gz) gzip -dc "$moddir/$arg" >"$root/lib/modules/$name" ;;
-	*) die "unsupported module compression: $moddir/$arg" ;;
-	esac
-	cdrom_order+=$name$'\n'
-done < <(awk -v want="ata_piix ahci sr_mod" "$resolve_awk" "$moddir/modules.dep" "$builtin_list")
-printf '%s' "$cdrom_order" >"$root/lib/modules/load-order-cdrom"
+# Drivers loaded only when a kernel command line word asks (probing them
+# would slow every boot): load-order-SET, resolved like the modules above;
+# modules already in the initramfs are not listed again.
+# module_set SET MODULE...
+module_set() {
+	local set=$1 order='' what arg name
+	local -a plain=()
+	shift
+	while read -r what arg; do
+		[[ $what == MOD ]] || continue
+		name=${arg##*/}
+		name=${name%%.ko*}.ko
+		[[ -e $root/lib/modules/$name ]] && continue
+		case $arg in
+		*.ko) plain+=("$moddir/$arg") ;;
+		*.ko.xz) need_cmd xz xz-utils; xz -dc "$moddir/$arg" >"$root/lib/modules/$name" ;;
+		*.ko.zst) need_cmd zstd zstd; zstd -qdc "$moddir/$arg" >"$root/lib/modules/$name" ;;
+		*.ko.gz) gzip -dc "$moddir/$arg" >"$root/lib/modules/$name" ;;
+		*) die "unsupported module compression: $moddir/$arg" ;;
+		esac
+		order+=$name$'\n'
+	done < <(awk -v want="$*" "$resolve_awk" "$moddir/modules.dep" "$builtin_list")
+	((${#plain[@]} == 0)) || cp "${plain[@]}" "$root/lib/modules/"
+	printf '%s' "$order" >"$root/lib/modules/load-order-$set"
+}
+# hangar.cdrom: CD-ROM drives (IDE, SATA) and the SCSI CD driver.
+module_set cdrom ata_piix ahci sr_mod
+# hangar.virtio-gpu: the virtio GPU's DRM/KMS driver (virtio-vga), with
+# drm, drm_kms_helper, drm_shmem_helper... (the frame buffer console is
+# built in).
+module_set virtio-gpu virtio_gpu
+# hangar.tablet: QEMU's usb-tablet on its xHCI controller (usbcore,
+# xhci_hcd, xhci_pci, usbhid, hid, hid_generic; evdev is always there).
+module_set tablet xhci_pci usbhid hid_generic
 
 printf '%s\n' "$kver" >"$root/etc/hangar-guest-kernel"
+
+if [[ -n $probe ]]; then
+	cp "$probe" "$root/bin/hangar-guest-probe"
+	executables+=("$root/bin/hangar-guest-probe")
+fi
 
 write_file "$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
@@ -435,11 +466,14 @@ trap '/sbin/hangar-reboot' TERM
 while read -r m; do
 	insmod "/lib/modules/$m" 2>/dev/null
 done </lib/modules/load-order
-if has_word hangar.cdrom; then
+load_set() {
 	while read -r m; do
 		insmod "/lib/modules/$m" 2>/dev/null
-	done </lib/modules/load-order-cdrom
-fi
+	done <"/lib/modules/load-order-$1"
+}
+has_word hangar.cdrom && load_set cdrom
+has_word hangar.virtio-gpu && load_set virtio-gpu
+has_word hangar.tablet && load_set tablet
 
 hostname hangar-guest
 ip link set lo up 2>/dev/null
@@ -566,6 +600,20 @@ if has_word hangar.devwatch; then
 			sleep 1
 		done
 	) &
+fi
+
+# hangar.virtio-gpu: a DRM master on the virtio GPU that applies the
+# connector's preferred mode (again when it changes: a VNC client's
+# SetDesktopSize) and sets a cursor: HANGAR-MODE WxH, HANGAR-CURSOR-SET.
+# hangar.tablet: the USB tablet's events: HANGAR-INPUT-READY, HANGAR-ABS,
+# HANGAR-BTN. See tests/guest/README.md.
+if [ -x /bin/hangar-guest-probe ]; then
+	if has_word hangar.virtio-gpu; then
+		/bin/hangar-guest-probe drm &
+	fi
+	if has_word hangar.tablet; then
+		/bin/hangar-guest-probe input &
+	fi
 fi
 
 # Sleep in the background and `wait`, so that the traps above run promptly.

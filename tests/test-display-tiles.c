@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-display-tiles"
+
+/* HangarDisplayTiles as it reaches the screen: the paintable in a real
+ * window under Xvfb, drawn by GTK's cairo renderer with its frame-to-frame
+ * damage (what only a real window has: rendering to a texture redraws
+ * everything), read back from the X server. Each change, including one on
+ * exactly the rectangle the previous change covered, must show. */
+
+#include <gtk/gtk.h>
+#include <gdk/x11/gdkx.h>
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+
+#include "hangar-display-tiles.h"
+#include "hangar-test-gui.h"
+
+#define WIDTH   320
+#define HEIGHT  200
+#define TIMEOUT_S 30
+
+static GtkWidget          *window;
+static GtkWidget          *picture;
+static HangarDisplayTiles *tiles;
+
+static void
+fill (int     x0,
+      int     y0,
+      int     x1,
+      int     y1,
+      guint32 rgb)
+{
+  guint8 *buffer = hangar_display_tiles_get_buffer (tiles);
+  gsize stride = hangar_display_tiles_get_stride (tiles);
+
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      /* B, G, R, pad in memory: 0x00RRGGBB little-endian. */
+      *(guint32 *) (buffer + (gsize) y * stride + (gsize) x * 4) = GUINT32_TO_LE (rgb);
+  hangar_display_tiles_damage (tiles, x0, y0, x1 - x0, y1 - y0);
+  /* What HangarDisplay does in its snapshot; the picture redraws on the
+   * paintable's invalidation. */
+  hangar_display_tiles_flush (tiles);
+  hangar_test_wait_for_frames (picture, TIMEOUT_S);
+}
+
+/* The pixel the X server has at @x, @y of the picture. */
+static guint32
+screen_pixel (int x,
+              int y)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  Display *xdisplay = gdk_x11_display_get_xdisplay (gtk_widget_get_display (window));
+  graphene_point_t point;
+  XImage *image;
+  guint32 pixel;
+
+  g_assert_true (gtk_widget_compute_point (picture, window, &GRAPHENE_POINT_INIT (x, y), &point));
+  image = XGetImage (xdisplay, gdk_x11_surface_get_xid (surface),
+                     (int) point.x, (int) point.y, 1, 1, AllPlanes, ZPixmap);
+  g_assert_nonnull (image);
+  pixel = XGetPixel (image, 0, 0) & 0xffffff;
+  XDestroyImage (image);
+  return pixel;
+}
+
+static void
+assert_screen (int     x,
+               int     y,
+               guint32 rgb)
+{
+  guint32 got = screen_pixel (x, y);
+
+  if (got != rgb)
+    g_error ("at %d,%d the screen shows %06x, not %06x", x, y, got, rgb);
+}
+
+static void
+test_same_rect_twice (gconstpointer data)
+{
+  gboolean live = GPOINTER_TO_INT (data);
+  static const guint32 colours[] = { 0xff0000, 0x00ff00, 0x0000ff, 0xffff00 };
+
+  hangar_display_tiles_set_cairo_nodes (tiles, live);
+
+  /* The whole frame, again and again: the same damage each time. */
+  for (guint i = 0; i < G_N_ELEMENTS (colours); i++)
+    {
+      fill (0, 0, WIDTH, HEIGHT, colours[i]);
+      assert_screen (0, 0, colours[i]);
+      assert_screen (WIDTH / 2, HEIGHT / 2, colours[i]);
+      assert_screen (WIDTH - 1, HEIGHT - 1, colours[i]);
+    }
+
+  /* A small rectangle, twice at the same place, then next to it. */
+  fill (40, 40, 56, 48, 0x123456);
+  assert_screen (40, 40, 0x123456);
+  fill (40, 40, 56, 48, 0x654321);
+  assert_screen (47, 44, 0x654321);
+  assert_screen (39, 40, colours[G_N_ELEMENTS (colours) - 1]);
+  fill (56, 40, 72, 48, 0xabcdef);
+  assert_screen (56, 40, 0xabcdef);
+  assert_screen (55, 47, 0x654321);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  /* What the GUI tests draw with: cairo on X11 (as over `ssh -X`). */
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  tiles = hangar_display_tiles_new (WIDTH, HEIGHT);
+  window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
+  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (tiles));
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
+  gtk_window_set_child (GTK_WINDOW (window), picture);
+  gtk_window_present (GTK_WINDOW (window));
+  hangar_test_wait_for_frames (picture, TIMEOUT_S);
+
+  if (!GSK_IS_CAIRO_RENDERER (gtk_native_get_renderer (GTK_NATIVE (window))))
+    g_test_message ("not drawn with the cairo renderer: the damage checked is GL's");
+
+  g_test_add_data_func ("/display-tiles/live/same-rect-twice", GINT_TO_POINTER (TRUE), test_same_rect_twice);
+  g_test_add_data_func ("/display-tiles/textures/same-rect-twice", GINT_TO_POINTER (FALSE), test_same_rect_twice);
+  status = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (tiles);
+  return status;
+}
