@@ -67,9 +67,12 @@
  * per guest frame, are printed too. Note that QEMU answers update
  * requests at most once per display refresh (30 ms), and only with what
  * changed by then: no client can show more frames than that, nor more
- * than the guest makes. QEMU's own CPU (TCG, VNC encoding) is not counted for anyone,
- * but all of it shares the host's CPUs: the guest's frame rate is printed
- * for each run.
+ * than the guest makes. QEMU's VNC encoder thread (vnc_worker) works for one
+ * client at a time here; its CPU is printed with each, and counted with
+ * the client's and the X server's in one more ratio: the encoding a client
+ * asks for decides it. The rest of QEMU (TCG) is counted for no one, but
+ * all of it shares the host's CPUs: the guest's frame rate is printed for
+ * each run.
  *
  * It prints results; it never judges them. Run it under Xvfb with a screen
  * of at least 1920×1080 (meson test --benchmark display-bench does), or
@@ -578,6 +581,7 @@ typedef struct {
   DamageCounter *damage;        /* NULL: drawn frames are not counted */
   GPid      x_server_pid;       /* 0: not found */
   double    x_cpu_start;
+  double    encoder_cpu_start;  /* QEMU's VNC encoder thread; < 0: not found */
 } Bench;
 
 static void
@@ -798,6 +802,9 @@ start_guest (Bench *bench)
   g_ptr_array_add (argv, g_strdup ("tcg"));
   g_ptr_array_add (argv, g_strdup ("-machine"));
   g_ptr_array_add (argv, g_strdup ("pc"));
+  /* Named threads: the VNC encoder's CPU is measured for each client. */
+  g_ptr_array_add (argv, g_strdup ("-name"));
+  g_ptr_array_add (argv, g_strdup ("display-bench,debug-threads=on"));
   g_ptr_array_add (argv, g_strdup ("-m"));
   g_ptr_array_add (argv, g_strdup ("512"));
   g_ptr_array_add (argv, g_strdup ("-nodefaults"));
@@ -930,6 +937,7 @@ typedef struct {
   char    *drawn_box;          /* what the damage covered, "WxH+X+Y" */
   char    *window;             /* the client's window, "WxH+X+Y" */
   double   x_cpu_ms;           /* the X server's CPU meanwhile; < 0: not known */
+  double   encoder_cpu_ms;     /* QEMU's VNC encoder thread's meanwhile; < 0: not known */
 } Result;
 
 static void
@@ -941,11 +949,10 @@ result_clear (Result *result)
   g_free (result->window);
 }
 
-/* utime + stime of @pid and its threads, in milliseconds. */
+/* utime + stime from a /proc stat file, in milliseconds. */
 static double
-cpu_ms_of (GPid pid)
+cpu_ms_of_stat (const char *path)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
   g_autofree char *stat = NULL;
   g_auto(GStrv) fields = NULL;
   const char *after;
@@ -958,6 +965,15 @@ cpu_ms_of (GPid pid)
     return -1;
   return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) * 1000.0 /
          sysconf (_SC_CLK_TCK);
+}
+
+/* utime + stime of @pid and its threads, in milliseconds. */
+static double
+cpu_ms_of (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+
+  return cpu_ms_of_stat (path);
 }
 
 /* The X server the clients draw to, when it runs here: a process named
@@ -992,11 +1008,37 @@ find_x_server (void)
   return 0;
 }
 
+/* CPU of QEMU's VNC encoder: the thread QEMU names vnc_worker, which
+ * encodes every update (ZRLE, Tight, raw...) for every client. What it
+ * costs depends on the encoding the client asked for. */
+static double
+encoder_cpu_ms (GPid qemu_pid)
+{
+  g_autofree char *tasks = g_strdup_printf ("/proc/%d/task", (int) qemu_pid);
+  g_autoptr(GDir) dir = qemu_pid > 0 ? g_dir_open (tasks, 0, NULL) : NULL;
+  const char *tid;
+
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *comm_path = g_build_filename (tasks, tid, "comm", NULL);
+      g_autofree char *comm = NULL;
+
+      if (g_file_get_contents (comm_path, &comm, NULL, NULL) && g_str_has_prefix (comm, "vnc_worker"))
+        {
+          g_autofree char *stat_path = g_build_filename (tasks, tid, "stat", NULL);
+
+          return cpu_ms_of_stat (stat_path);
+        }
+    }
+  return -1;
+}
+
 static void
 begin_counting (Bench *bench)
 {
   damage_counter_mark (bench->damage, MARK_BEGIN);
   bench->x_cpu_start = bench->x_server_pid > 0 ? cpu_ms_of (bench->x_server_pid) : -1;
+  bench->encoder_cpu_start = encoder_cpu_ms (bench->qemu_pid);
 }
 
 static void
@@ -1005,8 +1047,11 @@ end_counting (Bench  *bench,
 {
   DamageCounter *counter = bench->damage;
   double x_cpu_end = bench->x_server_pid > 0 ? cpu_ms_of (bench->x_server_pid) : -1;
+  double encoder_end = encoder_cpu_ms (bench->qemu_pid);
 
   result->x_cpu_ms = bench->x_cpu_start >= 0 && x_cpu_end >= 0 ? x_cpu_end - bench->x_cpu_start : -1;
+  result->encoder_cpu_ms = bench->encoder_cpu_start >= 0 && encoder_end >= 0
+                           ? encoder_end - bench->encoder_cpu_start : -1;
   if (counter == NULL)
     return;
   damage_counter_mark (counter, MARK_END);
@@ -1248,6 +1293,23 @@ x_server_ms_per_s (const Result *result)
   return result->x_cpu_ms >= 0 && seconds > 0 ? result->x_cpu_ms / seconds : -1;
 }
 
+/* What showing the guest costs the whole machine, per second: the client,
+ * the X server, and QEMU's VNC encoder (whose work depends on the
+ * encoding the client chose). */
+static double
+encoder_ms_per_s (const Result *result)
+{
+  double seconds = result->drawn_known ? result->drawn_seconds : result->seconds;
+
+  return result->encoder_cpu_ms >= 0 && seconds > 0 ? result->encoder_cpu_ms / seconds : -1;
+}
+
+static double
+system_ms_per_s (const Result *result)
+{
+  return result->cpu_ms / result->seconds + x_server_ms_per_s (result) + encoder_ms_per_s (result);
+}
+
 /* The client's and the X server's CPU per drawn frame. */
 static double
 per_drawn_frame_with_x (const Result *result)
@@ -1296,6 +1358,8 @@ print_result (const Result *result)
   g_print (" window %s", result->window != NULL ? result->window : "not found");
   if (x_server_ms_per_s (result) >= 0)
     g_print ("; X server CPU %.1f ms/s", x_server_ms_per_s (result));
+  if (encoder_ms_per_s (result) >= 0)
+    g_print ("; QEMU VNC encoder CPU %.1f ms/s", encoder_ms_per_s (result));
   if (result->frames > 0)
     g_print ("; updates %.1f/s, textures/frame %.1f tiles, %.2f full",
              result->updates / result->seconds, result->tiles / result->frames, result->full / result->frames);
@@ -1343,6 +1407,12 @@ print_ratios (const Result *results,
           g_print ("    CPU per frame shown %s / %s: %.2f (target <= 1)\n", ours->label, viewer->label,
                    bench_ratio (bench_ratio (ours->cpu_ms / ours->seconds, ours_fps),
                                 bench_ratio (viewer->cpu_ms / viewer->seconds, viewer_fps)));
+          if (x_server_ms_per_s (ours) >= 0 && x_server_ms_per_s (viewer) >= 0 &&
+              ours->encoder_cpu_ms >= 0 && viewer->encoder_cpu_ms >= 0)
+            g_print ("    CPU per frame shown, with the X server's and QEMU's VNC encoder's, %s / %s: %.2f\n",
+                     ours->label, viewer->label,
+                     bench_ratio (bench_ratio (system_ms_per_s (ours), ours_fps),
+                                  bench_ratio (system_ms_per_s (viewer), viewer_fps)));
           g_print ("    bursts drawn per second %s / %s: %.2f; CPU per burst: %.2f\n", ours->label, viewer->label,
                    bench_ratio (drawn_fps (ours), drawn_fps (viewer)),
                    bench_ratio (per_drawn_frame (ours), per_drawn_frame (viewer)));
