@@ -38,6 +38,7 @@ struct _HangarDisplayTiles
   GskRenderNode   *live_node;
   cairo_region_t  *pending;
   cairo_region_t  *marks;
+  gboolean         marks_shown;     /* a snapshot has drawn them */
   guint64          flushes;
 
   guint64      tiles_built;
@@ -221,6 +222,8 @@ snapshot_live (HangarDisplayTiles *self,
   double margin = (scale_x == 1.0 && scale_y == 1.0) ? 0 : ceil (MAX (scale_x, scale_y)) + 1;
   int n_marks = self->marks ? cairo_region_num_rectangles (self->marks) : 0;
 
+  self->marks_shown = TRUE;
+
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   gtk_snapshot_save (snapshot);
   gtk_snapshot_scale (snapshot, scale_x, scale_y);
@@ -403,6 +406,19 @@ hangar_display_tiles_get_stride (HangarDisplayTiles *self)
 #define MAX_MARKS 32
 
 static void
+limit_marks (cairo_region_t *region)
+{
+  if (cairo_region_num_rectangles (region) > MAX_MARKS)
+    {
+      cairo_rectangle_int_t extents;
+
+      /* The region becomes its bounding box. */
+      cairo_region_get_extents (region, &extents);
+      cairo_region_union_rectangle (region, &extents);
+    }
+}
+
+static void
 add_pending (HangarDisplayTiles *self,
              int                 x,
              int                 y,
@@ -420,14 +436,7 @@ add_pending (HangarDisplayTiles *self,
   if (rect.width <= 0 || rect.height <= 0)
     return;
   cairo_region_union_rectangle (self->pending, &rect);
-  if (cairo_region_num_rectangles (self->pending) > MAX_MARKS)
-    {
-      cairo_rectangle_int_t extents;
-
-      cairo_region_get_extents (self->pending, &extents);
-      cairo_region_destroy (self->pending);
-      self->pending = cairo_region_create_rectangle (&extents);
-    }
+  limit_marks (self->pending);
 }
 
 void
@@ -476,9 +485,22 @@ hangar_display_tiles_flush (HangarDisplayTiles *self)
     return FALSE;
 
   n_tiles = self->columns * self->rows;
-  g_clear_pointer (&self->marks, cairo_region_destroy);
-  self->marks = g_steal_pointer (&self->pending);
-  self->pending = cairo_region_create ();
+  if (self->marks == NULL || self->marks_shown)
+    {
+      /* The marks drawn go: GTK redraws their rectangles once more. */
+      g_clear_pointer (&self->marks, cairo_region_destroy);
+      self->marks = g_steal_pointer (&self->pending);
+      self->pending = cairo_region_create ();
+      self->marks_shown = FALSE;
+    }
+  else
+    {
+      /* Flushed again before any snapshot: no change may go unmarked. */
+      cairo_region_union (self->marks, self->pending);
+      cairo_region_destroy (self->pending);
+      self->pending = cairo_region_create ();
+      limit_marks (self->marks);
+    }
   self->flushes++;
 
   if (self->cairo_nodes)
