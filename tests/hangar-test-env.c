@@ -693,20 +693,28 @@ typedef struct {
   const char    *marker;
 } ConsoleWait;
 
+/* The serial log of @machine as a string, or NULL and @error. */
+static char *
+console_log (HangarMachine  *machine,
+             GError        **error)
+{
+  g_autoptr(GVariant) log = NULL;
+  const char *bytes;
+  gsize length;
+
+  if (!hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, error))
+    return NULL;
+  bytes = g_variant_get_fixed_array (log, &length, 1);
+  return g_strndup (length ? bytes : "", length);
+}
+
 static gboolean
 console_has_marker (gpointer data)
 {
   ConsoleWait *wait = data;
-  g_autoptr(GVariant) log = NULL;
-  g_autofree char *text = NULL;
-  gsize length;
-  const char *bytes;
+  g_autofree char *text = console_log (wait->machine, NULL);
 
-  if (!hangar_machine_call_get_console_log_sync (wait->machine, 0, &log, NULL, NULL))
-    return FALSE;
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  text = g_strndup (length ? bytes : "", length);
-  return strstr (text, wait->marker) != NULL;
+  return text != NULL && strstr (text, wait->marker) != NULL;
 }
 
 gboolean
@@ -717,6 +725,37 @@ hangar_test_wait_for_console (HangarMachine *machine,
   ConsoleWait wait = { machine, marker };
 
   return hangar_test_wait_until (console_has_marker, &wait, timeout_s);
+}
+
+char *
+hangar_test_console_log (HangarMachine *machine)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = console_log (machine, &error);
+
+  g_assert_no_error (error);
+  return text;
+}
+
+guint
+hangar_test_count (const char *text,
+                   const char *marker)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (text, marker); p != NULL; p = strstr (p + 1, marker))
+    n++;
+  return n;
+}
+
+void
+hangar_test_spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, on_wait_timeout, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
 }
 
 void

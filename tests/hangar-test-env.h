@@ -80,6 +80,15 @@ gboolean        hangar_test_wait_for_console   (HangarMachine  *machine,
                                                 const char     *marker,
                                                 guint           timeout_s);
 
+/* What `machine` wrote on its serial port (GetConsoleLog from the start),
+ * as a string; fails the test when the engine refuses. */
+char           *hangar_test_console_log        (HangarMachine  *machine);
+/* How many times `marker` occurs in `text` (overlapping ones too). */
+guint           hangar_test_count              (const char     *text,
+                                                const char     *marker);
+/* Runs the main context for `ms` milliseconds. */
+void            hangar_test_spin               (guint           ms);
+
 /* Asserts that `error` is the engine's `code` and its message contains `needle`. */
 #define hangar_assert_engine_error(error, code, needle) \
   hangar_test_assert_engine_error ((error), (code), (needle), G_STRLOC)

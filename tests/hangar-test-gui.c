@@ -3,11 +3,37 @@
 
 #include "hangar-test-gui.h"
 
+#include <adwaita.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
 #include "hangar-machine-row.h"
 #include "hangar-test-env.h"
+
+gboolean
+hangar_test_gui_init (int    *argc,
+                      char ***argv)
+{
+  const char *no_display = "no display: run under xvfb-run (meson test --suite gui)";
+
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_unsetenv ("LANGUAGE");
+
+  g_test_init (argc, argv, NULL);
+  if (!gtk_init_check ())
+    {
+      g_test_message ("%s", no_display);
+      g_test_skip (no_display);
+      return FALSE;
+    }
+  adw_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  return TRUE;
+}
 
 GtkWidget *
 hangar_test_find_widget (GtkWidget             *root,

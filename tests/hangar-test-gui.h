@@ -16,6 +16,16 @@ G_BEGIN_DECLS
  * the app against the test's engine. Wait on the main loop with
  * hangar_test_wait_until() (hangar-test-env.h). */
 
+/* The common start of a GUI test's main(): what the GUI tests draw with
+ * (cairo on X11, as over `ssh -X`), no accessibility bus, settings in
+ * memory, C.UTF-8 and no $LANGUAGE; g_test_init(), gtk_init_check(),
+ * adw_init() and no animations (pictures of what is shown, not of a
+ * crossfade half way). FALSE when there is no display: then it has logged
+ * why and marked the run skipped, GTK is not usable, and the caller runs
+ * what needs no display (usually nothing: `return g_test_run ();`). */
+gboolean    hangar_test_gui_init          (int                   *argc,
+                                           char                ***argv);
+
 typedef gboolean (*HangarTestWidgetMatch) (GtkWidget *widget, gconstpointer data);
 
 /* The first widget under (and including) @root, depth first, @match accepts. */

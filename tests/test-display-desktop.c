@@ -78,48 +78,6 @@ static XTestFakeButtonEventFunc fake_button_event;
 
 /* ---- Waiting -------------------------------------------------------------- */
 
-static gboolean
-on_timeout_set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, on_timeout_set_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static char *
-console_log (void)
-{
-  g_autoptr(GVariant) log = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *bytes;
-  gsize length;
-
-  hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, &error);
-  g_assert_no_error (error);
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  return g_strndup (length ? bytes : "", length);
-}
-
-static guint
-count_in (const char *text,
-          const char *marker)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (text, marker); p != NULL; p = strstr (p + 1, marker))
-    n++;
-  return n;
-}
-
 typedef struct {
   const char *marker;
   guint       count;
@@ -129,9 +87,9 @@ static gboolean
 console_count_reached (gpointer data)
 {
   ConsoleCount *wait = data;
-  g_autofree char *text = console_log ();
+  g_autofree char *text = hangar_test_console_log (machine);
 
-  return count_in (text, wait->marker) >= wait->count;
+  return hangar_test_count (text, wait->marker) >= wait->count;
 }
 
 static void
@@ -143,7 +101,7 @@ wait_for_console (const char *marker,
 
   if (!hangar_test_wait_until (console_count_reached, &wait, timeout_s))
     {
-      g_autofree char *text = console_log ();
+      g_autofree char *text = hangar_test_console_log (machine);
 
       g_error ("the guest did not print '%s' (%u times); its serial log:\n%s", marker, count, text);
     }
@@ -155,7 +113,7 @@ last_pair (const char *marker,
            int        *a,
            int        *b)
 {
-  g_autofree char *text = console_log ();
+  g_autofree char *text = hangar_test_console_log (machine);
   const char *last = NULL;
 
   for (const char *p = strstr (text, marker); p != NULL; p = strstr (p + 1, marker))
@@ -325,7 +283,7 @@ x_move_to (double x,
                          (int) floor (point.x + nx), (int) floor (point.y + ny), &rx, &ry, &child);
   fake_motion_event (xdisplay (), -1, rx, ry, 0);
   XFlush (xdisplay ());
-  spin (50);
+  hangar_test_spin (50);
 }
 
 static void
@@ -334,7 +292,7 @@ x_button (guint    button,
 {
   fake_button_event (xdisplay (), button, pressed, 0);
   XFlush (xdisplay ());
-  spin (50);
+  hangar_test_spin (50);
 }
 
 /* Where the widget point (x, y) is on the guest screen, worked out here
@@ -397,7 +355,7 @@ assert_pointer_reaches_guest (double x,
   x_move_to (x, y);
   if (!hangar_test_wait_until (tablet_at, &wait, GUEST_TIMEOUT_S))
     {
-      g_autofree char *text = console_log ();
+      g_autofree char *text = hangar_test_console_log (machine);
 
       g_error ("the guest's tablet is at %d,%d (guest pixel %.1f,%.1f), not near guest pixel %.0f,%.0f; "
                "the serial log:\n%s",
@@ -544,9 +502,9 @@ check_click (guint button,
 {
   g_autofree char *down = g_strdup_printf ("HANGAR-BTN %u 1", code);
   g_autofree char *up = g_strdup_printf ("HANGAR-BTN %u 0", code);
-  g_autofree char *before = console_log ();
-  guint downs = count_in (before, down);
-  guint ups = count_in (before, up);
+  g_autofree char *before = hangar_test_console_log (machine);
+  guint downs = hangar_test_count (before, down);
+  guint ups = hangar_test_count (before, up);
 
   x_button (button, TRUE);
   wait_for_console (down, downs + 1, GUEST_TIMEOUT_S);
@@ -561,9 +519,9 @@ check_click (guint button,
 static void
 check_wheel (void)
 {
-  g_autofree char *before = console_log ();
-  guint ups = count_in (before, "HANGAR-WHEEL 1");
-  guint downs = count_in (before, "HANGAR-WHEEL -1");
+  g_autofree char *before = hangar_test_console_log (machine);
+  guint ups = hangar_test_count (before, "HANGAR-WHEEL 1");
+  guint downs = hangar_test_count (before, "HANGAR-WHEEL -1");
 
   x_button (4, TRUE);
   x_button (4, FALSE);
@@ -635,8 +593,8 @@ resize_to (int width,
            int height)
 {
   g_autofree char *marker = g_strdup_printf ("HANGAR-MODE %dx%d", width, height);
-  g_autofree char *before = console_log ();
-  guint count = count_in (before, marker);
+  g_autofree char *before = hangar_test_console_log (machine);
+  guint count = hangar_test_count (before, marker);
 
   set_view_size (width, height);
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (display)), ==, width);
@@ -659,7 +617,7 @@ test_resize_guest (void)
   /* Off: the guest keeps its size whatever the widget's. */
   g_assert_false (hangar_display_get_resize_guest (display));
   set_view_size (1024, 700);
-  spin (1000);
+  hangar_test_spin (1000);
   g_assert_cmpint (hangar_display_get_guest_width (display), ==, FIRST_WIDTH);
 
   hangar_display_set_resize_guest (display, TRUE);
@@ -748,20 +706,8 @@ main (int    argc,
   void *xtst;
   int status;
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-  g_unsetenv ("LANGUAGE");
-
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
-      return g_test_run ();
-    }
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!hangar_test_gui_init (&argc, &argv))
+    return g_test_run ();
 
   g_test_add_func ("/display-desktop/connect", test_connect);
   g_test_add_func ("/display-desktop/cursor", test_cursor);

@@ -23,8 +23,21 @@ static GtkWidget          *window;
 static GtkWidget          *picture;
 static HangarDisplayTiles *tiles;
 
+static void fill_no_wait (int x0, int y0, int x1, int y1, guint32 rgb);
+
 static void
 fill (int     x0,
+      int     y0,
+      int     x1,
+      int     y1,
+      guint32 rgb)
+{
+  fill_no_wait (x0, y0, x1, y1, rgb);
+  hangar_test_wait_for_frames (picture, TIMEOUT_S);
+}
+
+static void
+fill_no_wait (int     x0,
       int     y0,
       int     x1,
       int     y1,
@@ -41,7 +54,6 @@ fill (int     x0,
   /* What HangarDisplay does in its snapshot; the picture redraws on the
    * paintable's invalidation. */
   hangar_display_tiles_flush (tiles);
-  hangar_test_wait_for_frames (picture, TIMEOUT_S);
 }
 
 /* The pixel the X server has at @x, @y of the picture. */
@@ -101,6 +113,30 @@ test_same_rect_twice (gconstpointer data)
   fill (56, 40, 72, 48, 0xabcdef);
   assert_screen (56, 40, 0xabcdef);
   assert_screen (55, 47, 0x654321);
+
+  /* One place, another, the first again; then a part of a place. */
+  fill (100, 100, 140, 110, 0x111111);
+  fill (200, 150, 220, 160, 0x222222);
+  fill (100, 100, 140, 110, 0x333333);
+  assert_screen (120, 105, 0x333333);
+  assert_screen (210, 155, 0x222222);
+  fill (110, 102, 120, 108, 0x444444);
+  assert_screen (115, 105, 0x444444);
+  assert_screen (125, 105, 0x333333);
+  fill (100, 100, 140, 110, 0x555555);
+  assert_screen (115, 105, 0x555555);
+
+  /* Many places, more than the marks kept. */
+  for (int i = 0; i < 300; i++)
+    {
+      fill_no_wait ((i * 8) % WIDTH, (i / 40) * 8, (i * 8) % WIDTH + 8, (i / 40) * 8 + 8, 0x010101 * (i % 200));
+      if (i % 25 == 0)
+        hangar_test_wait_for_frames (picture, TIMEOUT_S);
+    }
+  hangar_test_wait_for_frames (picture, TIMEOUT_S);
+  assert_screen (8, 0, 0x010101);
+  fill (8, 0, 16, 8, 0x666666);
+  assert_screen (8, 0, 0x666666);
 }
 
 int
@@ -109,11 +145,8 @@ main (int    argc,
 {
   int status;
 
-  /* What the GUI tests draw with: cairo on X11 (as over `ssh -X`). */
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  gtk_test_init (&argc, &argv, NULL);
+  if (!hangar_test_gui_init (&argc, &argv))
+    return g_test_run ();
 
   tiles = hangar_display_tiles_new (WIDTH, HEIGHT);
   window = gtk_window_new ();

@@ -179,29 +179,12 @@ wait_for_guest_text (void)
     g_error ("the display never showed the guest's text (%u lit pixels)", lit_pixels ());
 }
 
-static char *
-console_text (void)
-{
-  g_autoptr(GVariant) log = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *bytes;
-  gsize length;
-
-  hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, &error);
-  g_assert_no_error (error);
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  return g_strndup (length ? bytes : "", length);
-}
-
 static guint
 count_in_console (const char *needle)
 {
-  g_autofree char *text = console_text ();
-  guint n = 0;
+  g_autofree char *text = hangar_test_console_log (machine);
 
-  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
+  return hangar_test_count (text, needle);
 }
 
 typedef struct {
@@ -214,7 +197,7 @@ static gboolean
 console_has_after (gpointer data)
 {
   const ConsoleOrder *order = data;
-  g_autofree char *text = console_text ();
+  g_autofree char *text = hangar_test_console_log (machine);
   const char *from = text;
 
   if (order->after != NULL)
@@ -235,7 +218,7 @@ wait_for_console (const char *after,
 
   if (!hangar_test_wait_until (console_has_after, &order, GUEST_TIMEOUT_S))
     {
-      g_autofree char *text = console_text ();
+      g_autofree char *text = hangar_test_console_log (machine);
       gsize length = strlen (text);
 
       g_error ("the console never said “%s”%s%s; it ends with:\n%s", needle,
@@ -259,7 +242,7 @@ wait_for_console_count (const char *needle,
 
   if (!hangar_test_wait_until (count_in_console_at_least, &order, GUEST_TIMEOUT_S))
     {
-      g_autofree char *text = console_text ();
+      g_autofree char *text = hangar_test_console_log (machine);
       gsize length = strlen (text);
 
       g_error ("the console said “%s” %u times, not %u; it ends with:\n%s", needle,
@@ -1009,24 +992,9 @@ main (int    argc,
   g_autoptr(HangarMachine) virtio = NULL;
   int status;
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-  g_unsetenv ("LANGUAGE");
-
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
-      return g_test_run ();
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (),
-                "gtk-enable-animations", FALSE,
-                "gtk-cursor-blink", FALSE,
-                NULL);
+  if (!hangar_test_gui_init (&argc, &argv))
+    return g_test_run ();
+  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
 
   g_test_add_func ("/display-view/placeholders", test_placeholders);
   g_test_add_func ("/display-view/no-graphics", test_no_graphics);

@@ -57,24 +57,6 @@ static HangarDisplay *display;
 /* ---- Waiting -------------------------------------------------------------- */
 
 static gboolean
-on_timeout_set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop for `ms` milliseconds. */
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, on_timeout_set_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static gboolean
 is_connected (gpointer data)
 {
   return hangar_display_is_connected (display);
@@ -87,29 +69,12 @@ wait_for_frames (GtkWidget *widget)
   hangar_test_wait_for_frames (widget, UI_TIMEOUT_S);
 }
 
-static char *
-console_log (void)
-{
-  g_autoptr(GVariant) log = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *bytes;
-  gsize length;
-
-  hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, &error);
-  g_assert_no_error (error);
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  return g_strndup (length ? bytes : "", length);
-}
-
 static guint
 count_in_console (const char *marker)
 {
-  g_autofree char *text = console_log ();
-  guint n = 0;
+  g_autofree char *text = hangar_test_console_log (machine);
 
-  for (const char *p = strstr (text, marker); p != NULL; p = strstr (p + 1, marker))
-    n++;
-  return n;
+  return hangar_test_count (text, marker);
 }
 
 typedef struct {
@@ -618,7 +583,7 @@ assert_display_matches_guest (const char *name)
       guint64 allowed;
       int x, y, w, h;
 
-      spin (500);
+      hangar_test_spin (500);
       reference = qmp_screendump (qmp, ppm);
       reference_width = reference->width;
       reference_height = reference->height;
@@ -753,7 +718,7 @@ type_text (const char *text)
       g_assert_true (hangar_display_process_key (display, code + 8, keyval_of (*p), FALSE));
       if (shift)
         g_assert_true (hangar_display_process_key (display, KEY_LEFTSHIFT + 8, GDK_KEY_Shift_L, FALSE));
-      spin (15);
+      hangar_test_spin (15);
     }
 }
 
@@ -771,7 +736,7 @@ send_text (const char *text)
         hangar_display_send_keys (display, (const guint[]) { KEY_LEFTSHIFT, code }, 2);
       else
         hangar_display_send_keys (display, &code, 1);
-      spin (15);
+      hangar_test_spin (15);
     }
 }
 
@@ -903,14 +868,14 @@ test_typing (void)
 
   /* Wake the tty1 shell and give it a fresh prompt. */
   type_text ("\n");
-  spin (500);
+  hangar_test_spin (500);
   type_text ("echo hangar-typed > /dev/ttyS0\n");
   if (!hangar_test_wait_until (console_count_reached, &typed, UI_TIMEOUT_S))
-    g_error ("what was typed on tty1 did not run; the serial log:\n%s", console_log ());
+    g_error ("what was typed on tty1 did not run; the serial log:\n%s", hangar_test_console_log (machine));
 
   send_text ("echo HANGAR-SENT > /dev/ttyS0\n");
   if (!hangar_test_wait_until (console_count_reached, &sent, UI_TIMEOUT_S))
-    g_error ("the keys sent did not run; the serial log:\n%s", console_log ());
+    g_error ("the keys sent did not run; the serial log:\n%s", hangar_test_console_log (machine));
 
   /* A few characters changed on screen: tiles, not whole frames. */
   wait_for_frames (GTK_WIDGET (display));
@@ -955,7 +920,7 @@ test_grab (void)
 
     type_text ("echo hangar-after-grab > /dev/ttyS0\n");
     if (!hangar_test_wait_until (console_count_reached, &after, UI_TIMEOUT_S))
-      g_error ("typing after the grab did not run; the serial log:\n%s", console_log ());
+      g_error ("typing after the grab did not run; the serial log:\n%s", hangar_test_console_log (machine));
   }
   g_signal_handler_disconnect (display, handler);
 }
@@ -976,7 +941,7 @@ x_key (guint    evdev_code,
 
   fake_key_event (xdisplay, evdev_code + 8, pressed, 0);
   XFlush (xdisplay);
-  spin (10);
+  hangar_test_spin (10);
 }
 
 static void
@@ -994,7 +959,7 @@ x_type (const char *text)
       x_key (code, FALSE);
       if (shift)
         x_key (KEY_LEFTSHIFT, FALSE);
-      spin (10);
+      hangar_test_spin (10);
     }
 }
 
@@ -1035,7 +1000,7 @@ test_real_keys (void)
   XSetInputFocus (xdisplay, gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))),
                   RevertToParent, CurrentTime);
   XFlush (xdisplay);
-  spin (200);
+  hangar_test_spin (200);
 
   /* A window-wide shortcut in the capture phase, as the application's
    * accelerators are (F5 here). */
@@ -1061,17 +1026,17 @@ test_real_keys (void)
   g_assert_cmpuint (shortcut_count, ==, 1);
   /* The shell got F5's escape sequence: Ctrl+C for a clean line (the
    * guest's /init may start a new shell on tty1 for it: give it time). */
-  spin (500);
+  hangar_test_spin (500);
   x_key (KEY_LEFTCTRL, TRUE);
   x_key (KEY_C, TRUE);
   x_key (KEY_C, FALSE);
   x_key (KEY_LEFTCTRL, FALSE);
-  spin (2500);
+  hangar_test_spin (2500);
   x_type ("echo hangar-xtest > /dev/ttyS0\n");
   if (!hangar_test_wait_until (console_count_reached, &typed, UI_TIMEOUT_S))
     {
       save_screenshot (GTK_WIDGET (window), "widget-real-keys-failed.png");
-      g_error ("keys typed on the X server did not reach the guest; the serial log:\n%s", console_log ());
+      g_error ("keys typed on the X server did not reach the guest; the serial log:\n%s", hangar_test_console_log (machine));
     }
 
   /* Ctrl+Alt from the keyboard releases. */
@@ -1153,7 +1118,7 @@ test_scaling (void)
   /* Asking std VGA for another size: QEMU says no, nothing breaks. */
   gtk_window_set_default_size (window, 800, 500);
   hangar_display_set_resize_guest (display, TRUE);
-  spin (1500);
+  hangar_test_spin (1500);
   g_assert_true (hangar_display_is_connected (display));
   g_assert_cmpint (hangar_display_get_guest_width (display), ==, 720);
   g_assert_cmpint (hangar_display_get_guest_height (display), ==, 400);
@@ -1172,7 +1137,7 @@ test_reboot (void)
   hangar_machine_call_reboot_sync (machine, NULL, &error);
   g_assert_no_error (error);
   if (!hangar_test_wait_until (console_count_reached, &booted, BOOT_TIMEOUT_S))
-    g_error ("the guest did not boot again; the serial log:\n%s", console_log ());
+    g_error ("the guest did not boot again; the serial log:\n%s", hangar_test_console_log (machine));
 
   updates_before = hangar_display_get_update_count (display);
   if (disconnections == disconnections_before)
@@ -1191,7 +1156,7 @@ test_reboot (void)
 
   /* The new boot's console, drawn. */
   type_text ("echo hangar-rebooted\n");
-  spin (2000);
+  hangar_test_spin (2000);
   g_assert_cmpuint (hangar_display_get_update_count (display), >, updates_before);
   assert_display_matches_guest ("rebooted");
 }
@@ -1500,7 +1465,7 @@ test_no_seams (void)
    * was there before. */
   type_text ("echo hangar-seams-hangar-seams-hangar-seams-hangar-seams-hangar-seams > /dev/ttyS0\n");
   if (!hangar_test_wait_until (console_count_reached, &printed, UI_TIMEOUT_S))
-    g_error ("what was typed on tty1 did not run; the serial log:\n%s", console_log ());
+    g_error ("what was typed on tty1 did not run; the serial log:\n%s", hangar_test_console_log (machine));
 
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -1566,7 +1531,7 @@ start_guest (void)
   hangar_machine_call_start_sync (machine, NULL, &error);
   g_assert_no_error (error);
   if (!hangar_test_wait_for_console (machine, BOOT_MARKER, BOOT_TIMEOUT_S))
-    g_error ("the guest did not boot; the serial log:\n%s", console_log ());
+    g_error ("the guest did not boot; the serial log:\n%s", hangar_test_console_log (machine));
 }
 
 static void
@@ -1592,20 +1557,8 @@ main (int    argc,
 {
   int status;
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-  g_unsetenv ("LANGUAGE");
-
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
-      return g_test_run ();
-    }
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!hangar_test_gui_init (&argc, &argv))
+    return g_test_run ();
   /* gvnc's protocol trace, for a display that does not come up. */
   if (g_getenv ("HANGAR_TEST_VNC_DEBUG") != NULL)
     vnc_util_set_debug (TRUE);

@@ -77,20 +77,6 @@ start_guest (HangarMachine *machine)
   g_assert_true (hangar_test_wait_for_state (machine, "running", STATE_TIMEOUT_S));
 }
 
-static char *
-console_text (HangarMachine *machine)
-{
-  g_autoptr(GVariant) log = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *bytes;
-  gsize length;
-
-  hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, &error);
-  g_assert_no_error (error);
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  return g_strndup (length ? bytes : "", length);
-}
-
 static void
 wait_for_shell (HangarMachine *machine)
 {
@@ -98,17 +84,6 @@ wait_for_shell (HangarMachine *machine)
     g_error ("the guest did not print %s", BOOT_MARKER);
   if (!hangar_test_wait_for_console (machine, PROMPT, BOOT_TIMEOUT_S))
     g_error ("the guest's serial shell did not prompt");
-}
-
-static guint
-count_occurrences (const char *haystack,
-                   const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
 }
 
 /* ---- the engine's and QEMU's processes ------------------------------------ */
@@ -632,13 +607,13 @@ test_serial (void)
 
   /* With nobody attached the guest's output still reaches the log. */
   close (second);
-  log = console_text (talker);
-  beats = count_occurrences (log, "HANGAR-GUEST-ALIVE");
+  log = hangar_test_console_log (talker);
+  beats = hangar_test_count (log, "HANGAR-GUEST-ALIVE");
   g_clear_pointer (&log, g_free);
   for (guint i = 0; i < 120; i++)
     {
-      log = console_text (talker);
-      if (count_occurrences (log, "HANGAR-GUEST-ALIVE") >= beats + 2)
+      log = hangar_test_console_log (talker);
+      if (hangar_test_count (log, "HANGAR-GUEST-ALIVE") >= beats + 2)
         break;
       g_clear_pointer (&log, g_free);
       g_usleep (500 * 1000);

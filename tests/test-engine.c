@@ -48,20 +48,6 @@ assert_booted (HangarMachine *machine)
 }
 
 static char *
-console_text (HangarMachine *machine)
-{
-  g_autoptr(GVariant) log = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *bytes;
-  gsize length;
-
-  hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, &error);
-  g_assert_no_error (error);
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  return g_strndup (length ? bytes : "", length);
-}
-
-static char *
 qemu_log_text (HangarMachine *machine)
 {
   g_autoptr(GVariant) log = NULL;
@@ -73,17 +59,6 @@ qemu_log_text (HangarMachine *machine)
   g_assert_no_error (error);
   bytes = g_variant_get_fixed_array (log, &length, 1);
   return g_strndup (length ? bytes : "", length);
-}
-
-static guint
-count_occurrences (const char *haystack,
-                   const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle))
-    n++;
-  return n;
 }
 
 static void
@@ -141,7 +116,7 @@ test_boot_and_acpi_shutdown (void)
   g_assert_cmpstr (hangar_machine_get_accelerator (machine), ==, "");
 
   /* The guest's own words prove it went through its ACPI power-off path. */
-  console = console_text (machine);
+  console = hangar_test_console_log (machine);
   g_assert_nonnull (strstr (console, "HANGAR-GUEST-POWEROFF"));
   g_assert_cmpuint (count_qemus (env), ==, 0);
 
@@ -209,9 +184,9 @@ static gboolean
 booted_n_times (gpointer data)
 {
   BootCount *count = data;
-  g_autofree char *console = console_text (count->machine);
+  g_autofree char *console = hangar_test_console_log (count->machine);
 
-  return count_occurrences (console, BOOT_MARKER) >= count->boots;
+  return hangar_test_count (console, BOOT_MARKER) >= count->boots;
 }
 
 /* Reboot goes through the guest's power-off, then a reset: the same QEMU

@@ -926,22 +926,8 @@ main (int    argc,
 {
   int status;
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-  g_unsetenv ("LANGUAGE");
-
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
-      return g_test_run ();
-    }
-  adw_init ();
-  /* Screenshots of what is shown, not of a crossfade half way. */
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!hangar_test_gui_init (&argc, &argv))
+    return g_test_run ();
 
   g_test_add_func ("/gui/action-rules", test_action_rules);
   g_test_add_func ("/gui/empty", test_empty);

@@ -325,11 +325,8 @@ static guint
 count_in_stored (const char *needle)
 {
   g_autofree char *xml = stored_xml ();
-  guint n = 0;
 
-  for (const char *p = strstr (xml, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
+  return hangar_test_count (xml, needle);
 }
 
 typedef struct {
@@ -1263,26 +1260,11 @@ main (int    argc,
 {
   int status;
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-  g_unsetenv ("LANGUAGE");
-
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
-      return g_test_run ();
-    }
-  adw_init ();
-  /* No crossfades half way in screenshots; no cursor blink, whose timer warns
-   * when a popover's entry keeps the focus of a window Xvfb never focuses. */
-  g_object_set (gtk_settings_get_default (),
-                "gtk-enable-animations", FALSE,
-                "gtk-cursor-blink", FALSE,
-                NULL);
+  if (!hangar_test_gui_init (&argc, &argv))
+    return g_test_run ();
+  /* No cursor blink, whose timer warns when a popover's entry keeps the
+   * focus of a window Xvfb never focuses. */
+  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
 
   g_test_add_func ("/machine-page/def-edits", test_def_edits);
   g_test_add_func ("/machine-page/shut-off", test_shut_off);

@@ -34,31 +34,6 @@ no_options (void)
 
 /* ---- Helpers -------------------------------------------------------------- */
 
-static char *
-console_text (HangarMachine *machine)
-{
-  g_autoptr(GVariant) log = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *bytes;
-  gsize length;
-
-  hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, &error);
-  g_assert_no_error (error);
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  return g_strndup (length ? bytes : "", length);
-}
-
-static guint
-count_occurrences (const char *haystack,
-                   const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
 /* The heartbeat numbers on the console, in order: lines that are exactly
  * "HANGAR-GUEST-ALIVE N" once '\r' is stripped. */
 static GArray *
@@ -83,7 +58,7 @@ alive_numbers (const char *text)
 static guint64
 last_alive (HangarMachine *machine)
 {
-  g_autofree char *text = console_text (machine);
+  g_autofree char *text = hangar_test_console_log (machine);
   g_autoptr(GArray) numbers = alive_numbers (text);
 
   return numbers->len ? g_array_index (numbers, guint64, numbers->len - 1) : 0;
@@ -110,7 +85,7 @@ wait_for_alive (HangarMachine *machine,
 
   if (!hangar_test_wait_until (alive_reached, &wait, BOOT_TIMEOUT_S))
     {
-      g_autofree char *text = console_text (machine);
+      g_autofree char *text = hangar_test_console_log (machine);
       g_error ("the guest's heartbeat did not reach %" G_GUINT64_FORMAT "; console:\n%s", at_least, text);
     }
 }
@@ -121,10 +96,10 @@ static void
 assert_counting_on (HangarMachine *machine,
                     guint64        beyond)
 {
-  g_autofree char *text = console_text (machine);
+  g_autofree char *text = hangar_test_console_log (machine);
   g_autoptr(GArray) numbers = alive_numbers (text);
 
-  g_assert_cmpuint (count_occurrences (text, BOOT_MARKER), ==, 1);
+  g_assert_cmpuint (hangar_test_count (text, BOOT_MARKER), ==, 1);
   g_assert_cmpuint (numbers->len, >, beyond);
   for (guint i = 0; i < numbers->len; i++)
     if (g_array_index (numbers, guint64, i) != i + 1)
@@ -141,9 +116,9 @@ static gboolean
 booted_enough (gpointer data)
 {
   BootWait *wait = data;
-  g_autofree char *text = console_text (wait->machine);
+  g_autofree char *text = hangar_test_console_log (wait->machine);
 
-  return count_occurrences (text, BOOT_MARKER) >= wait->boots;
+  return hangar_test_count (text, BOOT_MARKER) >= wait->boots;
 }
 
 /* The console shows `boots` boots in all (across runs). */
@@ -195,7 +170,7 @@ assert_booted (HangarMachine *machine)
 {
   if (!hangar_test_wait_for_console (machine, BOOT_MARKER, BOOT_TIMEOUT_S))
     {
-      g_autofree char *text = console_text (machine);
+      g_autofree char *text = hangar_test_console_log (machine);
       g_error ("the guest did not print %s; console:\n%s", BOOT_MARKER, text);
     }
 }

@@ -80,21 +80,6 @@ child (const char *name)
   return object;
 }
 
-static gboolean
-log_contains (gpointer data)
-{
-  g_autoptr(GVariant) log = NULL;
-  g_autofree char *text = NULL;
-  gsize length;
-  const char *bytes;
-
-  if (!hangar_machine_call_get_console_log_sync (machine, 0, &log, NULL, NULL))
-    return FALSE;
-  bytes = g_variant_get_fixed_array (log, &length, 1);
-  text = g_strndup (bytes, length);
-  return strstr (text, data) != NULL;
-}
-
 /* ---- Screenshots ---------------------------------------------------------- */
 
 static void
@@ -156,7 +141,7 @@ test_round_trip (void)
 {
   run_in_guest ("echo OK-$((40+2))", "OK-42");
   /* The log keeps going too. */
-  g_assert_true (hangar_test_wait_until (log_contains, "OK-42", UI_TIMEOUT_S));
+  g_assert_true (hangar_test_wait_for_console (machine, "OK-42", UI_TIMEOUT_S));
   save_screenshot ("serial-console-connected.png");
 }
 
@@ -253,24 +238,9 @@ main (int    argc,
   g_autofree char *xml = NULL;
   int status;
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-  g_unsetenv ("LANGUAGE");
-
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("no display: run under xvfb-run (meson test --suite gui)");
-      return g_test_run ();
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (),
-                "gtk-enable-animations", FALSE,
-                "gtk-cursor-blink", FALSE,
-                NULL);
+  if (!hangar_test_gui_init (&argc, &argv))
+    return g_test_run ();
+  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
 
   g_test_add_func ("/serial-console/off", test_off);
   g_test_add_func ("/serial-console/connects", test_connects);
