@@ -2,9 +2,11 @@
 #define G_LOG_DOMAIN "hangar-test"
 
 #include "hangar-test-env.h"
+
 #include "hangard-error.h"
 
 #include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -725,6 +727,22 @@ hangar_test_wait_for_console (HangarMachine *machine,
   ConsoleWait wait = { machine, marker };
 
   return hangar_test_wait_until (console_has_marker, &wait, timeout_s);
+}
+
+int
+hangar_test_open_display_fd (HangarMachine *machine)
+{
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GError) error = NULL;
+  int fd;
+
+  hangar_machine_call_open_display_sync (machine, NULL, &handle, &fds, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fds);
+  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
+  g_assert_no_error (error);
+  return fd;
 }
 
 char *

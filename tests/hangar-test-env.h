@@ -83,6 +83,9 @@ gboolean        hangar_test_wait_for_console   (HangarMachine  *machine,
 /* What `machine` wrote on its serial port (GetConsoleLog from the start),
  * as a string; fails the test when the engine refuses. */
 char           *hangar_test_console_log        (HangarMachine  *machine);
+/* A connected socket to `machine`'s display (Machine.OpenDisplay); fails
+ * the test when the engine refuses. */
+int             hangar_test_open_display_fd    (HangarMachine  *machine);
 /* How many times `marker` occurs in `text` (overlapping ones too). */
 guint           hangar_test_count              (const char     *text,
                                                 const char     *marker);

@@ -745,17 +745,7 @@ send_text (const char *text)
 static int
 open_display_fd (void)
 {
-  g_autoptr(GVariant) handle = NULL;
-  g_autoptr(GUnixFDList) fds = NULL;
-  g_autoptr(GError) error = NULL;
-  int fd;
-
-  hangar_machine_call_open_display_sync (machine, NULL, &handle, &fds, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fds);
-  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
-  g_assert_no_error (error);
-  return fd;
+  return hangar_test_open_display_fd (machine);
 }
 
 static void

@@ -209,7 +209,11 @@ assert_console (HangarMachine *machine,
                 const char    *marker)
 {
   if (!hangar_test_wait_for_console (machine, marker, BOOT_TIMEOUT_S))
-    g_error ("the guest never printed '%s'", marker);
+    {
+      g_autofree char *log = hangar_test_console_log (machine);
+
+      g_error ("the guest never printed '%s'; its serial log:\n%s", marker, log);
+    }
 }
 
 static GVariant *

@@ -497,7 +497,8 @@ if has_word hangar.dhcp; then
 	for dev in /sys/class/net/eth*; do
 		[ -e "$dev" ] || continue
 		dev=${dev##*/}
-		# Patient (20 tries): a loaded host under TCG is slow to answer.
+		# Patient (60 tries, 3 s apart): a loaded host under TCG is slow to
+		# answer, and the tests wait for the lease for minutes anyway.
 		# Wait (<= 5 s) for the link, so the first DISCOVER is not lost
 		# (e1000 needs ~2 s).
 		i=0
@@ -505,7 +506,7 @@ if has_word hangar.dhcp; then
 			sleep 0.1
 			i=$((i + 1))
 		done
-		udhcpc -i "$dev" -n -q -t 20 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 ||
+		udhcpc -i "$dev" -n -q -t 60 -T 3 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 ||
 			echo "HANGAR-GUEST-DHCP-FAILED $dev"
 	done
 fi
@@ -583,7 +584,7 @@ if has_word hangar.devwatch; then
 				has_word hangar.dhcp || continue
 				(
 					ip link set "$n" up
-					udhcpc -i "$n" -n -q -t 20 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 ||
+					udhcpc -i "$n" -n -q -t 60 -T 3 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 ||
 						echo "HANGAR-GUEST-DHCP-FAILED $n" >/dev/console
 				) &
 			done
