@@ -420,6 +420,57 @@ ensure_qemu_user (void)
     g_error ("cannot create the hangar-qemu user: %s", err ? err : "useradd did not run");
 }
 
+/* A test that crashes, or that meson kills at its timeout, never reaches
+ * hangar_test_env_free: its bus, engine, QEMUs (in sessions of their own,
+ * as guests outlive their engine) and dnsmasq would run on, and pile up
+ * over a CI run. So each env has a watchdog, in a session of its own, that
+ * waits on a pipe from the test: "done" when the env is freed, or the end
+ * of the pipe when the test died, and then kills every process naming the
+ * env's tree, deletes its network namespaces (the engine's, and the peers'
+ * a test names after it, NAME-*) and its tree (unless HANGAR_TEST_KEEP). The tree and namespace go in its environment, not its
+ * arguments, so that pkill does not find the watchdog itself. */
+static const char watchdog_script[] =
+  "IFS= read -r line\n"
+  "[ \"$line\" = done ] && exit 0\n"
+  "pkill -KILL -f -- \"$HANGAR_WATCH_DIR\"\n"
+  "[ -z \"$HANGAR_WATCH_NETNS\" ] ||\n"
+  "  for ns in $(ip netns list | cut -d' ' -f1); do\n"
+  "    case $ns in \"$HANGAR_WATCH_NETNS\"|\"$HANGAR_WATCH_NETNS\"-*)\n"
+  "      ip netns pids \"$ns\" | xargs -r kill -KILL\n"
+  "      ip netns delete \"$ns\";;\n"
+  "    esac\n"
+  "  done\n"
+  "[ -n \"$HANGAR_TEST_KEEP\" ] || rm -rf -- \"$HANGAR_WATCH_DIR\"\n";
+
+static void
+start_watchdog (HangarTestEnv *env)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_launcher_setenv (launcher, "HANGAR_WATCH_DIR", env->tmpdir, TRUE);
+  if (env->netns != NULL)
+    g_subprocess_launcher_setenv (launcher, "HANGAR_WATCH_NETNS", env->netns, TRUE);
+  env->watchdog = g_subprocess_launcher_spawn (launcher, &error, "setsid", "sh", "-c", watchdog_script,
+                                               "hangar-test-watchdog", NULL);
+  if (env->watchdog == NULL)
+    g_test_message ("no watchdog for %s: %s", env->tmpdir, error->message);
+}
+
+static void
+stop_watchdog (HangarTestEnv *env)
+{
+  GOutputStream *pipe;
+
+  if (env->watchdog == NULL)
+    return;
+  pipe = g_subprocess_get_stdin_pipe (env->watchdog);
+  g_output_stream_write_all (pipe, "done\n", 5, NULL, NULL, NULL);
+  g_output_stream_close (pipe, NULL, NULL);
+  g_subprocess_wait (env->watchdog, NULL, NULL);
+  g_clear_object (&env->watchdog);
+}
+
 HangarTestEnv *
 hangar_test_env_new (gboolean system_mode)
 {
@@ -442,6 +493,7 @@ hangar_test_env_new (gboolean system_mode)
       ensure_qemu_user ();
       create_netns (env);
     }
+  start_watchdog (env);
   env->connection = g_dbus_connection_new_for_address_sync (env->bus_address,
                                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
@@ -473,6 +525,7 @@ hangar_test_env_new_unprivileged (const char *user)
       g_assert_cmpint (chown (env->tmpdir, pw->pw_uid, pw->pw_gid), ==, 0);
     }
   env->bus_address = start_bus (env);
+  start_watchdog (env);
   env->connection = g_dbus_connection_new_for_address_sync (env->bus_address,
                                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
@@ -544,6 +597,7 @@ hangar_test_env_free (HangarTestEnv *env)
 {
   g_autoptr(GArray) pids = NULL;
 
+  stop_watchdog (env);
   hangar_test_env_kill_engine (env, SIGTERM);
 
   pids = hangar_test_env_qemu_pids (env);

@@ -25,6 +25,7 @@ typedef struct {
   guint               engine_uid;
   guint               engine_gid;
   const char * const *engine_args;   /* more hangard options for the next start, or NULL */
+  GSubprocess        *watchdog;      /* cleans up if the test dies (see start_watchdog) */
 } HangarTestEnv;
 
 /* A system-mode engine runs its QEMUs as hangar-qemu: as root, this
