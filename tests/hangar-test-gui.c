@@ -120,20 +120,27 @@ hangar_test_render_widget (GtkWidget *widget)
 }
 
 void
-hangar_test_save_screenshot (GtkWidget  *widget,
-                             const char *name,
-                             guint       timeout_s)
+hangar_test_save_texture (GdkTexture *texture,
+                          const char *name)
 {
   g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GdkTexture) texture = NULL;
-
-  hangar_test_wait_for_frames (widget, timeout_s);
-  texture = hangar_test_render_widget (widget);
 
   g_mkdir_with_parents (dir, 0755);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
+}
+
+void
+hangar_test_save_screenshot (GtkWidget  *widget,
+                             const char *name,
+                             guint       timeout_s)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+
+  hangar_test_wait_for_frames (widget, timeout_s);
+  texture = hangar_test_render_widget (widget);
+  hangar_test_save_texture (texture, name);
 }
 
 gboolean

@@ -49,6 +49,11 @@ void        hangar_test_wait_for_frames   (GtkWidget             *widget,
 /* @widget as it is drawn now, at its size, by its native's renderer. */
 GdkTexture *hangar_test_render_widget     (GtkWidget             *widget);
 
+/* Saves @texture as the PNG @name in $G_TEST_BUILDDIR/screenshots/; logs
+ * the path as a test message. */
+void        hangar_test_save_texture      (GdkTexture            *texture,
+                                           const char            *name);
+
 /* Waits for frames (as above), renders @widget and saves it as the PNG
  * @name in $G_TEST_BUILDDIR/screenshots/; logs the path as a test message. */
 void        hangar_test_save_screenshot   (GtkWidget             *widget,

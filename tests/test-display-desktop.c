@@ -179,17 +179,6 @@ set_view_size (int width,
 
 /* ---- Pictures ------------------------------------------------------------- */
 
-static void
-save_texture (GdkTexture *texture,
-              const char *name)
-{
-  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 /* The display shows the probe's picture, whole: its colour inside a
  * white frame (the mode is on screen, not a part of it or an old one). */
@@ -479,7 +468,7 @@ test_cursor (void)
   texture = gdk_cursor_get_texture (cursor);
   width = gdk_texture_get_width (texture);
   height = gdk_texture_get_height (texture);
-  save_texture (texture, "desktop-cursor.png");
+  hangar_test_save_texture (texture, "desktop-cursor.png");
   g_assert_cmpint (width, ==, CURSOR_SIZE);
   g_assert_cmpint (height, ==, CURSOR_SIZE);
   g_assert_cmpint (gdk_cursor_get_hotspot_x (cursor), ==, CURSOR_HOT_X);

@@ -238,17 +238,6 @@ image_is_blank (const Image *image)
 
 /* What the widget puts on screen is hangar_test_render_widget(): its own
  * snapshot, rendered by its window's renderer. */
-static void
-save_texture (GdkTexture *texture,
-              const char *name)
-{
-  g_autofree char *dir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshots", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static void
 save_screenshot (GtkWidget  *widget,
@@ -624,10 +613,10 @@ assert_display_matches_guest (const char *name)
     /* GdkPixbuf reads PPM: keep QEMU's picture next to ours. */
     dump = gdk_texture_new_from_file (ppm_file, &error);
     if (dump != NULL)
-      save_texture (dump, dump_name);
+      hangar_test_save_texture (dump, dump_name);
   }
   if (last_render != NULL)
-    save_texture (last_render, shot_name);
+    hangar_test_save_texture (last_render, shot_name);
 
   qmp_close (qmp);
   restart_engine ();
@@ -1375,7 +1364,7 @@ check_tiles_rendering (GskRenderer        *renderer,
       guint off;
       int worst;
 
-      save_texture (texture, name);
+      hangar_test_save_texture (texture, name);
       off = count_seam_pixels (rendered, sizes[i].ox, sizes[i].oy,
                                sizes[i].width * sizes[i].zoom, sizes[i].height * sizes[i].zoom,
                                guest, &worst);
@@ -1486,7 +1475,7 @@ test_no_seams (void)
       guest = image_from_texture (guest_texture);
       g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
       name = g_strdup_printf ("widget-seams-%dx%d.png", w, h);
-      save_texture (texture, name);
+      hangar_test_save_texture (texture, name);
 
       off = count_seam_pixels (rendered, x, y, w, h, guest, &worst);
       g_test_message ("drawn at %d×%d: %u pixels along tile edges off (worst by %d)", w, h, off, worst);
