@@ -715,6 +715,21 @@ hangar_test_wait_until (gboolean (*predicate) (gpointer),
 }
 
 void
+hangar_test_env_sync (HangarTestEnv *env)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  /* The engine's messages reach us in the order it sent them, so when its
+   * answer to this ping arrives, every signal it sent before is queued. */
+  if (hangar_test_env_engine_alive (env))
+    reply = g_dbus_connection_call_sync (env->connection, "io.github.hangarvm.Hangar1",
+                                         "/io/github/hangarvm/Hangar1",
+                                         "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                                         G_DBUS_CALL_FLAGS_NO_AUTO_START, 10000, NULL, NULL);
+  hangar_test_settle ();
+}
+
+void
 hangar_test_settle (void)
 {
   while (g_main_context_iteration (NULL, FALSE))
@@ -937,6 +952,8 @@ hangar_test_ctl_run_argv (HangarTestEnv           *env,
 
   if (!WIFEXITED (wait_status))
     g_error ("%s: ended by signal %d; stderr: %s", command, WTERMSIG (wait_status), *err);
+  if (options->address == NULL)
+    hangar_test_env_sync (env);
   return WEXITSTATUS (wait_status);
 }
 

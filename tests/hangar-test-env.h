@@ -74,6 +74,9 @@ gboolean        hangar_test_wait_until         (gboolean      (*predicate) (gpoi
 /* Dispatches what already arrived: the engine sends PropertiesChanged
  * before a method's reply, so after a sync call this brings proxies up to date. */
 void            hangar_test_settle             (void);
+/* Brings proxies up to date with changes made by another client of the
+ * engine (hangarctl): a round trip to the engine, then hangar_test_settle(). */
+void            hangar_test_env_sync           (HangarTestEnv  *env);
 gboolean        hangar_test_wait_for_state     (HangarMachine  *machine,
                                                 const char     *state,
                                                 guint           timeout_s);
