@@ -41,4 +41,8 @@ gboolean  hangar_display_get_image_rect   (HangarDisplay *self,
                                            int           *width,
                                            int           *height);
 
+/* Whether update requests go out on every frame clock tick: from an
+ * update until none came for a while (see on_streaming_tick). */
+gboolean  hangar_display_is_streaming     (HangarDisplay *self);
+
 G_END_DECLS

@@ -90,10 +90,12 @@ gboolean      hangar_display_get_resize_guest   (HangarDisplay        *self);
 GdkTexture   *hangar_display_get_image          (HangarDisplay        *self);
 
 /* Statistics for benchmarks and tests, since open_fd: framebuffer update
- * rectangles received, frames drawn (snapshots with a guest image), and
- * textures built for them (tiles of HANGAR_DISPLAY_TILE_SIZE², or whole
- * frames when most of the image changed at once). */
+ * rectangles received, update requests sent, frames drawn (snapshots with
+ * a guest image), and textures built for them (tiles of
+ * HANGAR_DISPLAY_TILE_SIZE², or whole frames when most of the image
+ * changed at once). */
 guint64       hangar_display_get_update_count   (HangarDisplay        *self);
+guint64       hangar_display_get_request_count  (HangarDisplay        *self);
 guint64       hangar_display_get_frame_count    (HangarDisplay        *self);
 guint64       hangar_display_get_tiles_built    (HangarDisplay        *self);
 guint64       hangar_display_get_frames_built   (HangarDisplay        *self);

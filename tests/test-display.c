@@ -1105,6 +1105,189 @@ test_scaling (void)
   wait_for_frames (GTK_WIDGET (window));
 }
 
+/* ---- Nothing drawn under the guest ---------------------------------------- */
+
+/* The widget's own render node, as its window draws it. */
+static GskRenderNode *
+widget_node (GtkWidget *widget)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
+/* The rectangles of every visible colour node under @node, in its
+ * coordinates: @sx, @sy, @dx, @dy map a child's coordinates there. */
+static void
+collect_fills (GskRenderNode   *node,
+               float            sx,
+               float            sy,
+               float            dx,
+               float            dy,
+               GArray          *fills)
+{
+  switch (gsk_render_node_get_node_type (node))
+    {
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        collect_fills (gsk_container_node_get_child (node, i), sx, sy, dx, dy, fills);
+      break;
+    case GSK_TRANSFORM_NODE:
+      {
+        GskTransform *transform = gsk_transform_node_get_transform (node);
+        float tsx, tsy, tdx, tdy;
+
+        g_assert_cmpint (gsk_transform_get_category (transform), >=, GSK_TRANSFORM_CATEGORY_2D_AFFINE);
+        gsk_transform_to_affine (transform, &tsx, &tsy, &tdx, &tdy);
+        collect_fills (gsk_transform_node_get_child (node), sx * tsx, sy * tsy,
+                       dx + sx * tdx, dy + sy * tdy, fills);
+      }
+      break;
+    case GSK_CLIP_NODE:
+      collect_fills (gsk_clip_node_get_child (node), sx, sy, dx, dy, fills);
+      break;
+    case GSK_DEBUG_NODE:
+      collect_fills (gsk_debug_node_get_child (node), sx, sy, dx, dy, fills);
+      break;
+    case GSK_COLOR_NODE:
+      if (gsk_color_node_get_color (node)->alpha > 0)
+        {
+          graphene_rect_t bounds;
+
+          gsk_render_node_get_bounds (node, &bounds);
+          bounds = GRAPHENE_RECT_INIT (dx + sx * bounds.origin.x, dy + sy * bounds.origin.y,
+                                       sx * bounds.size.width, sy * bounds.size.height);
+          g_array_append_val (fills, bounds);
+        }
+      break;
+    default:
+      break;
+    }
+}
+
+/* Every pixel of @widget's rendering is opaque (TRUE), and none of those
+ * outside @image (may be NULL) is other than black. */
+static void
+assert_opaque_black_outside (GtkWidget             *widget,
+                             const graphene_rect_t *image_rect)
+{
+  g_autoptr(GdkTexture) texture = hangar_test_render_widget (widget);
+  g_autoptr(Image) image = image_from_texture (texture);
+
+  for (int y = 0; y < image->height; y++)
+    for (int x = 0; x < image->width; x++)
+      {
+        guint32 pixel = *(const guint32 *) (image->data + (gsize) y * image->stride + (gsize) x * 4);
+
+        if ((pixel >> 24) != 0xff)
+          g_error ("pixel %d,%d of the widget is not opaque: %08x", x, y, pixel);
+        if ((image_rect == NULL ||
+             !graphene_rect_contains_point (image_rect, &GRAPHENE_POINT_INIT (x + 0.5f, y + 0.5f))) &&
+            (pixel & 0xffffff) != 0)
+          g_error ("pixel %d,%d outside the guest image is not black: %08x", x, y, pixel);
+      }
+}
+
+/* HangarDisplay paints all of itself, black around the guest's image and
+ * where there is none yet, so its containers need no background, and it
+ * fills nothing under the image: with GTK's cairo renderer a fill there
+ * doubles what each frame costs (tests/bench/display-bench). */
+static void
+test_paints_everything (void)
+{
+  g_autoptr(GArray) fills = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
+  g_autoptr(GskRenderNode) node = NULL;
+  graphene_rect_t image_rect, inside;
+  int x, y, w, h;
+
+  /* Fit in a square: bars above and below the 720×400 guest. */
+  hangar_display_set_scaling (display, HANGAR_DISPLAY_SCALE_FIT);
+  gtk_window_set_default_size (window, 400, 400);
+  wait_for_frames (GTK_WIDGET (window));
+  g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
+  g_assert_cmpint (y, >, 0);
+  image_rect = GRAPHENE_RECT_INIT (x, y, w, h);
+
+  node = widget_node (GTK_WIDGET (display));
+  collect_fills (node, 1, 1, 0, 0, fills);
+  g_assert_cmpuint (fills->len, >=, 2);
+  graphene_rect_inset_r (&image_rect, 1, 1, &inside);
+  for (guint i = 0; i < fills->len; i++)
+    {
+      const graphene_rect_t *fill = &g_array_index (fills, graphene_rect_t, i);
+
+      if (graphene_rect_intersection (fill, &inside, NULL))
+        g_error ("a fill under the guest image: %g,%g %gx%g (image %d,%d %dx%d)",
+                 fill->origin.x, fill->origin.y, fill->size.width, fill->size.height, x, y, w, h);
+    }
+  assert_opaque_black_outside (GTK_WIDGET (display), &image_rect);
+
+  /* Without a guest image: all black. */
+  {
+    GtkWindow *other = GTK_WINDOW (gtk_window_new ());
+    GtkWidget *blank = hangar_display_new ();
+
+    gtk_window_set_default_size (other, 200, 120);
+    gtk_window_set_child (other, blank);
+    gtk_window_present (other);
+    wait_for_frames (blank);
+    g_assert_false (hangar_display_get_image_rect (HANGAR_DISPLAY (blank), &x, &y, &w, &h));
+    assert_opaque_black_outside (blank, NULL);
+    gtk_window_destroy (other);
+  }
+}
+
+/* ---- Update requests ------------------------------------------------------- */
+
+/* Two predicates, not one with TRUE as its data: rfbclient.h defines TRUE
+ * as -1. */
+static gboolean
+is_streaming (gpointer data)
+{
+  return hangar_display_is_streaming (display);
+}
+
+static gboolean
+is_not_streaming (gpointer data)
+{
+  return !hangar_display_is_streaming (display);
+}
+
+/* While the guest changes, a request goes out on every frame clock tick
+ * (QEMU answers at its own refresh, and backs off when a refresh finds no
+ * request); when nothing changes, only now and then. */
+static void
+test_streaming (void)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 requests;
+
+  /* Paused, the guest changes nothing (not even the cursor's blink, which
+   * follows the guest's clock): no updates, no requests on ticks. */
+  hangar_machine_call_pause_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_until (is_not_streaming, NULL, UI_TIMEOUT_S));
+  hangar_test_spin (300);
+  g_assert_false (hangar_display_is_streaming (display));
+  requests = hangar_display_get_request_count (display);
+  hangar_test_spin (500);
+  g_assert_false (hangar_display_is_streaming (display));
+  g_assert_cmpuint (hangar_display_get_request_count (display) - requests, <=, 1);
+
+  /* Running again, the cursor blinks: each change starts the stream, and
+   * requests then follow the frame clock, not the updates. */
+  hangar_machine_call_resume_sync (machine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hangar_test_wait_until (is_streaming, NULL, UI_TIMEOUT_S));
+  requests = hangar_display_get_request_count (display);
+  hangar_test_wait_for_frames (GTK_WIDGET (display), UI_TIMEOUT_S);
+  g_assert_cmpuint (hangar_display_get_request_count (display) - requests, >=, 2);
+  /* It ends between two blinks of the cursor. */
+  g_assert_true (hangar_test_wait_until (is_not_streaming, NULL, UI_TIMEOUT_S));
+}
+
 static void
 test_reboot (void)
 {
@@ -1550,6 +1733,8 @@ main (int    argc,
   g_test_add_func ("/display/real-keys", test_real_keys);
   g_test_add_func ("/display/desktop-resize", test_desktop_resize);
   g_test_add_func ("/display/scaling", test_scaling);
+  g_test_add_func ("/display/paints-everything", test_paints_everything);
+  g_test_add_func ("/display/streaming", test_streaming);
   g_test_add_func ("/display/tiles-seams", test_tiles_seams);
   g_test_add_func ("/display/no-seams", test_no_seams);
   g_test_add_func ("/display/reboot", test_reboot);

@@ -28,7 +28,8 @@
  * Clients, one at a time, for --seconds each after a warm-up:
  *  hangar gl / hangar cairo  this program again (--client) with
  *           GSK_RENDERER=gl or =cairo: an undecorated 1920×1080 window
- *           holding a HangarDisplay at 1:1; it counts the frames it
+ *           holding a HangarDisplay at 1:1, styled as Hangar's display
+ *           window (no background under the guest); it counts the frames it
  *           snapshots, update rectangles and its own CPU time (getrusage:
  *           every thread, so llvmpipe's too);
  *  viewer   remote-viewer (or gvncviewer): CPU time from /proc/PID/stat.
@@ -207,6 +208,7 @@ describe_gl (void)
 static int
 run_client (void)
 {
+  g_autoptr(GtkCssProvider) provider = NULL;
   GtkWidget *window;
   HangarDisplay *display;
   double cpu_start, cpu_end;
@@ -221,7 +223,14 @@ run_client (void)
       return 1;
     }
 
+  /* Styled as Hangar's own display window (HangarDisplayWindow, which also
+   * holds the display in fullscreen): nothing drawn under the guest. */
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, "/io/github/hangarvm/Hangar/hangar-machine-page.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   window = gtk_window_new ();
+  gtk_widget_add_css_class (window, "hangar-display-window");
   gtk_window_set_decorated (GTK_WINDOW (window), FALSE);
   gtk_window_set_default_size (GTK_WINDOW (window), GUEST_WIDTH, GUEST_HEIGHT);
   display = HANGAR_DISPLAY (hangar_display_new ());
