@@ -67,8 +67,12 @@
  * that part (see frames_shown_per_s). Bursts and CPU per burst, and CPU
  * per guest frame, are printed too. Note that QEMU answers update
  * requests at most once per display refresh (30 ms), and only with what
- * changed by then: no client can show more frames than that, nor more
- * than the guest makes. QEMU's VNC encoder thread (vnc_worker) works for one
+ * changed by then; a refresh that finds no change, or a change but no
+ * request pending, puts the next one 50 ms later (halved back after each
+ * refresh that sends something). No client can show more frames than
+ * that, nor more than the guest makes: with the small changes, a guest
+ * frame every 38 ms meets refreshes that find nothing new, and every
+ * client gets about 17-21 of the guest's 25 frames a second. QEMU's VNC encoder thread (vnc_worker) works for one
  * client at a time here; its CPU is printed with each, and counted with
  * the client's and the X server's in one more ratio: the encoding a client
  * asks for decides it. The rest of QEMU (TCG) is counted for no one, but
