@@ -18,7 +18,7 @@
 #define REQUEST_AGAIN_MS      1000
 /* While the guest keeps changing, a request goes out on every frame clock
  * tick, until no update came for this long: shorter than a text cursor's
- * blink (266 ms with VGA), so that an idle console does not keep it up. */
+ * blink (266 ms with VGA), so that an idle console does not start it. */
 #define STREAMING_IDLE_MS     200
 /* Guest resizes follow the allocation once it rests this long. */
 #define RESIZE_GUEST_DELAY_MS 250
@@ -336,11 +336,16 @@ stop_streaming (HangarDisplay *self)
   self->streaming_tick_id = 0;
 }
 
+/* Streaming starts with the second update in STREAMING_IDLE_MS: a lone
+ * change, or a cursor blinking, keeps the frame clock idle. */
 static void
 note_update (HangarDisplay *self)
 {
-  self->last_update_us = g_get_monotonic_time ();
-  if (self->streaming_tick_id == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
+  gint64 now = g_get_monotonic_time ();
+  gboolean busy = now - self->last_update_us <= STREAMING_IDLE_MS * 1000;
+
+  self->last_update_us = now;
+  if (busy && self->streaming_tick_id == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
     self->streaming_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_streaming_tick,
                                                             NULL, NULL);
 }

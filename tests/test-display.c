@@ -1255,14 +1255,35 @@ is_not_streaming (gpointer data)
   return !hangar_display_is_streaming (display);
 }
 
+typedef struct {
+  gint64 until_us;
+  guint  ticks_streaming;
+} StreamWatch;
+
+static gboolean
+watch_streaming (GtkWidget     *widget,
+                 GdkFrameClock *clock,
+                 gpointer       data)
+{
+  StreamWatch *watch = data;
+
+  if (hangar_display_is_streaming (display))
+    watch->ticks_streaming++;
+  return G_SOURCE_CONTINUE;
+}
+
 /* While the guest changes, a request goes out on every frame clock tick
  * (QEMU answers at its own refresh, and backs off when a refresh finds no
- * request); when nothing changes, only now and then. */
+ * request); when nothing changes, or only the cursor blinks, only now and
+ * then. */
 static void
 test_streaming (void)
 {
   g_autoptr(GError) error = NULL;
+  ConsoleCount done = { "hangar-scrolled", 1 };
+  StreamWatch watch = { 0 };
   guint64 requests;
+  guint id;
 
   /* Paused, the guest changes nothing (not even the cursor's blink, which
    * follows the guest's clock): no updates, no requests on ticks. */
@@ -1275,17 +1296,26 @@ test_streaming (void)
   hangar_test_spin (500);
   g_assert_false (hangar_display_is_streaming (display));
   g_assert_cmpuint (hangar_display_get_request_count (display) - requests, <=, 1);
-
-  /* Running again, the cursor blinks: each change starts the stream, and
-   * requests then follow the frame clock, not the updates. */
   hangar_machine_call_resume_sync (machine, NULL, &error);
   g_assert_no_error (error);
+
+  /* The idle console: its cursor blinks, which starts nothing. */
+  id = gtk_widget_add_tick_callback (GTK_WIDGET (display), watch_streaming, &watch, NULL);
+  hangar_test_spin (1500);
+  g_assert_cmpuint (watch.ticks_streaming, ==, 0);
+
+  /* Lines scrolling for a few seconds: requests follow the frame clock. */
+  type_text ("i=0; while test $i -lt 150; do echo $i; i=$((i+1)); usleep 20000; done; "
+             "echo hangar-scrolled > /dev/ttyS0\n");
   g_assert_true (hangar_test_wait_until (is_streaming, NULL, UI_TIMEOUT_S));
   requests = hangar_display_get_request_count (display);
   hangar_test_wait_for_frames (GTK_WIDGET (display), UI_TIMEOUT_S);
   g_assert_cmpuint (hangar_display_get_request_count (display) - requests, >=, 2);
-  /* It ends between two blinks of the cursor. */
+  g_assert_true (hangar_test_wait_until (console_count_reached, &done, UI_TIMEOUT_S));
+  g_assert_cmpuint (watch.ticks_streaming, >, 10);
+  /* And it ends with them. */
   g_assert_true (hangar_test_wait_until (is_not_streaming, NULL, UI_TIMEOUT_S));
+  gtk_widget_remove_tick_callback (GTK_WIDGET (display), id);
 }
 
 static void
