@@ -2241,11 +2241,38 @@ update_polling (HangarMachinePage *self)
              CLOCK_INTERVAL_S, on_clock_tick, self);
 }
 
+/* While the guest's display is on screen in this page, the window draws no
+ * background under it (hangar-machine-page.css: with GTK's cairo renderer,
+ * anything drawn under the guest doubles what its frames cost). */
+static void
+set_display_shown (HangarMachinePage *self,
+                   GtkRoot           *root,
+                   gboolean           shown)
+{
+  if (!GTK_IS_WINDOW (root))
+    return;
+  if (shown)
+    gtk_widget_add_css_class (GTK_WIDGET (root), "hangar-display-shown");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (root), "hangar-display-shown");
+}
+
+static void
+update_display_shown (HangarMachinePage *self)
+{
+  gboolean shown = gtk_widget_get_mapped (GTK_WIDGET (self)) &&
+                   page_is_visible (self, "display") &&
+                   g_strcmp0 (gtk_stack_get_visible_child_name (self->display_stack), "view") == 0;
+
+  set_display_shown (self, gtk_widget_get_root (GTK_WIDGET (self)), shown);
+}
+
 static void
 on_visible_page_changed (HangarMachinePage *self)
 {
   self->display_auto_shown = FALSE;
   update_polling (self);
+  update_display_shown (self);
 }
 
 /* ---- Display -------------------------------------------------------------- */
@@ -2560,6 +2587,7 @@ hangar_machine_page_map (GtkWidget *widget)
 {
   GTK_WIDGET_CLASS (hangar_machine_page_parent_class)->map (widget);
   update_polling (HANGAR_MACHINE_PAGE (widget));
+  update_display_shown (HANGAR_MACHINE_PAGE (widget));
 }
 
 static void
@@ -2567,6 +2595,14 @@ hangar_machine_page_unmap (GtkWidget *widget)
 {
   GTK_WIDGET_CLASS (hangar_machine_page_parent_class)->unmap (widget);
   update_polling (HANGAR_MACHINE_PAGE (widget));
+  update_display_shown (HANGAR_MACHINE_PAGE (widget));
+}
+
+static void
+hangar_machine_page_unroot (GtkWidget *widget)
+{
+  set_display_shown (HANGAR_MACHINE_PAGE (widget), gtk_widget_get_root (widget), FALSE);
+  GTK_WIDGET_CLASS (hangar_machine_page_parent_class)->unroot (widget);
 }
 
 static void
@@ -2698,6 +2734,7 @@ hangar_machine_page_class_init (HangarMachinePageClass *klass)
   object_class->finalize = hangar_machine_page_finalize;
   widget_class->map = hangar_machine_page_map;
   widget_class->unmap = hangar_machine_page_unmap;
+  widget_class->unroot = hangar_machine_page_unroot;
 
   /* Remote errors come back as HANGAR_ERROR codes once the domain is known. */
   hangar_error_quark ();
@@ -2769,6 +2806,8 @@ hangar_machine_page_init (HangarMachinePage *self)
 
   /* The Display is first among the views, but only a running machine opens on it. */
   adw_view_stack_set_visible_child_name (self->stack, "overview");
+  g_signal_connect_swapped (self->display_stack, "notify::visible-child",
+                            G_CALLBACK (update_display_shown), self);
 
   /* F11 wherever the focus is in the window (the display's own F11 wins
    * while the focus is in it). */

@@ -106,10 +106,14 @@ hangar_test_render_widget (GtkWidget *widget)
   g_autoptr(GskRenderNode) node = NULL;
   GtkSnapshot *snapshot;
   GskRenderer *renderer;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  int width, height;
 
+  /* At the paintable's own size: the widget's border box (a window's frame
+   * included). gtk_widget_get_width() is its content box, and drawing into
+   * that would scale the whole picture down a little. */
   paintable = gtk_widget_paintable_new (widget);
+  width = gdk_paintable_get_intrinsic_width (paintable);
+  height = gdk_paintable_get_intrinsic_height (paintable);
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, snapshot, width, height);
   node = gtk_snapshot_free_to_node (snapshot);

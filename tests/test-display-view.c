@@ -20,6 +20,7 @@
 
 #include "hangar-application.h"
 #include "hangar-display-view.h"
+#include "hangar-display-private.h"
 #include "hangar-display-window.h"
 #include "hangar-machine-page.h"
 #include "hangar-test-env.h"
@@ -606,6 +607,73 @@ test_reboot (void)
   save_screenshot (GTK_WIDGET (window), "display-after-reboot.png");
 }
 
+/* Every pixel of @window's rendering is opaque, but in its rounded
+ * corners: nothing is left undrawn where it has no background. Without a
+ * compositor (Xvfb), the window draws a frame of its own around its
+ * content (Adwaita's .solid-csd: 5 pixels, partly translucent, as with a
+ * background): that frame is not ours to check. */
+#define CORNER      16
+#define SOLID_FRAME 5
+
+static void
+assert_opaque (GtkWindow *window)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guint32 *pixels = NULL;
+  int frame = gtk_widget_has_css_class (GTK_WIDGET (window), "solid-csd") ? SOLID_FRAME : 0;
+  int width, height;
+
+  hangar_test_wait_for_frames (GTK_WIDGET (window), UI_TIMEOUT_S);
+  texture = hangar_test_render_widget (GTK_WIDGET (window));
+  width = gdk_texture_get_width (texture);
+  height = gdk_texture_get_height (texture);
+  pixels = g_new (guint32, (gsize) width * height);
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
+  for (int y = frame; y < height - frame; y++)
+    for (int x = frame; x < width - frame; x++)
+      {
+        gboolean in_corner = (x < CORNER || x >= width - CORNER) && (y < CORNER || y >= height - CORNER);
+        guint32 pixel = pixels[(gsize) y * width + x];
+
+        if (!in_corner && (pixel >> 24) != 0xff)
+          {
+            hangar_test_save_texture (texture, "not-opaque.png");
+            g_error ("pixel %d,%d of the %d×%d window is not opaque: %08x (not-opaque.png)",
+                     x, y, width, height, pixel);
+          }
+      }
+}
+
+static gboolean
+window_has_class (gpointer data)
+{
+  return gtk_widget_has_css_class (GTK_WIDGET (window), "hangar-display-shown") == GPOINTER_TO_INT (data);
+}
+
+/* While the display is on screen, the main window draws no background
+ * under it (hangar-machine-page.css), and all the rest of the window draws
+ * its own. */
+static void
+test_opaque (void)
+{
+  g_assert_cmpstr (visible_view (), ==, "display");
+  g_assert_true (hangar_test_wait_until (window_has_class, GINT_TO_POINTER (TRUE), UI_TIMEOUT_S));
+  assert_opaque (GTK_WINDOW (window));
+
+  /* Another view: the window's background is back. */
+  adw_view_stack_set_visible_child_name (page_child ("stack"), "overview");
+  g_assert_true (hangar_test_wait_until (window_has_class, GINT_TO_POINTER (FALSE), UI_TIMEOUT_S));
+  adw_view_stack_set_visible_child_name (page_child ("stack"), "display");
+  g_assert_true (hangar_test_wait_until (window_has_class, GINT_TO_POINTER (TRUE), UI_TIMEOUT_S));
+
+  /* The narrow window shows the page alone. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 500, 600);
+  hangar_test_wait_for_frames (GTK_WIDGET (window), UI_TIMEOUT_S);
+  assert_opaque (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 780);
+  hangar_test_wait_for_frames (GTK_WIDGET (window), UI_TIMEOUT_S);
+}
+
 static gboolean
 is_display_window (gpointer data)
 {
@@ -665,6 +733,9 @@ test_detach (void)
   g_assert_cmpuint (hangar_display_view_get_connection_count (view ()), ==, count);
   save_screenshot (GTK_WIDGET (detached), "display-detached.png");
   save_screenshot (GTK_WIDGET (window), "display-detached-page.png");
+  /* Its own window has no background at all. */
+  assert_opaque (detached);
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (window), "hangar-display-shown"));
 
   gtk_window_close (detached);
   g_assert_true (hangar_test_wait_until (in_main_window, NULL, UI_TIMEOUT_S));
@@ -999,6 +1070,7 @@ main (int    argc,
   g_test_add_func ("/display-view/placeholders", test_placeholders);
   g_test_add_func ("/display-view/no-graphics", test_no_graphics);
   g_test_add_func ("/display-view/start-connects", test_start_connects);
+  g_test_add_func ("/display-view/opaque", test_opaque);
   g_test_add_func ("/display-view/grab-hint", test_grab_hint);
   g_test_add_func ("/display-view/send-keys", test_send_keys);
   g_test_add_func ("/display-view/reconnect-after-drop", test_reconnect_after_drop);
