@@ -1299,7 +1299,9 @@ test_streaming (void)
   hangar_machine_call_resume_sync (machine, NULL, &error);
   g_assert_no_error (error);
 
-  /* The idle console: its cursor blinks, which starts nothing. */
+  /* The idle console: its cursor blinks, which starts nothing (after what
+   * resuming itself redraws). */
+  hangar_test_spin (600);
   id = gtk_widget_add_tick_callback (GTK_WIDGET (display), watch_streaming, &watch, NULL);
   hangar_test_spin (1500);
   g_assert_cmpuint (watch.ticks_streaming, ==, 0);
