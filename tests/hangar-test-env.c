@@ -762,6 +762,7 @@ hangar_test_wait_for_state (HangarMachine *machine,
 typedef struct {
   HangarMachine *machine;
   const char    *marker;
+  guint          count;
 } ConsoleWait;
 
 /* The serial log of @machine as a string, or NULL and @error. */
@@ -780,12 +781,12 @@ console_log (HangarMachine  *machine,
 }
 
 static gboolean
-console_has_marker (gpointer data)
+console_has_markers (gpointer data)
 {
   ConsoleWait *wait = data;
   g_autofree char *text = console_log (wait->machine, NULL);
 
-  return text != NULL && strstr (text, wait->marker) != NULL;
+  return text != NULL && hangar_test_count (text, wait->marker) >= wait->count;
 }
 
 gboolean
@@ -793,9 +794,34 @@ hangar_test_wait_for_console (HangarMachine *machine,
                               const char    *marker,
                               guint          timeout_s)
 {
-  ConsoleWait wait = { machine, marker };
+  return hangar_test_wait_for_console_count (machine, marker, 1, timeout_s);
+}
 
-  return hangar_test_wait_until (console_has_marker, &wait, timeout_s);
+gboolean
+hangar_test_wait_for_console_count (HangarMachine *machine,
+                                    const char    *marker,
+                                    guint          count,
+                                    guint          timeout_s)
+{
+  ConsoleWait wait = { machine, marker, count };
+
+  return hangar_test_wait_until (console_has_markers, &wait, timeout_s);
+}
+
+/* The descriptor an Open* method answered with; fails the test on error. */
+static int
+fd_from_reply (GVariant    *handle,
+               GUnixFDList *fds,
+               GError      *error)
+{
+  g_autoptr(GError) fd_error = NULL;
+  int fd;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (fds);
+  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &fd_error);
+  g_assert_no_error (fd_error);
+  return fd;
 }
 
 int
@@ -804,14 +830,20 @@ hangar_test_open_display_fd (HangarMachine *machine)
   g_autoptr(GVariant) handle = NULL;
   g_autoptr(GUnixFDList) fds = NULL;
   g_autoptr(GError) error = NULL;
-  int fd;
 
   hangar_machine_call_open_display_sync (machine, NULL, &handle, &fds, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fds);
-  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
-  g_assert_no_error (error);
-  return fd;
+  return fd_from_reply (handle, fds, error);
+}
+
+int
+hangar_test_open_serial_fd (HangarMachine *machine)
+{
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GError) error = NULL;
+
+  hangar_machine_call_open_serial_sync (machine, NULL, &handle, &fds, NULL, &error);
+  return fd_from_reply (handle, fds, error);
 }
 
 char *

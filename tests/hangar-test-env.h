@@ -83,6 +83,11 @@ gboolean        hangar_test_wait_for_state     (HangarMachine  *machine,
 gboolean        hangar_test_wait_for_console   (HangarMachine  *machine,
                                                 const char     *marker,
                                                 guint           timeout_s);
+/* Until `marker` occurs `count` times in the serial log. */
+gboolean        hangar_test_wait_for_console_count (HangarMachine *machine,
+                                                    const char    *marker,
+                                                    guint          count,
+                                                    guint          timeout_s);
 
 /* What `machine` wrote on its serial port (GetConsoleLog from the start),
  * as a string; fails the test when the engine refuses. */
@@ -90,6 +95,9 @@ char           *hangar_test_console_log        (HangarMachine  *machine);
 /* A connected socket to `machine`'s display (Machine.OpenDisplay); fails
  * the test when the engine refuses. */
 int             hangar_test_open_display_fd    (HangarMachine  *machine);
+/* A connected socket to `machine`'s serial port (Machine.OpenSerial); fails
+ * the test when the engine refuses. */
+int             hangar_test_open_serial_fd     (HangarMachine  *machine);
 /* How many times `marker` occurs in `text` (overlapping ones too). */
 guint           hangar_test_count              (const char     *text,
                                                 const char     *marker);

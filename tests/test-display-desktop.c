@@ -78,28 +78,12 @@ static XTestFakeButtonEventFunc fake_button_event;
 
 /* ---- Waiting -------------------------------------------------------------- */
 
-typedef struct {
-  const char *marker;
-  guint       count;
-} ConsoleCount;
-
-static gboolean
-console_count_reached (gpointer data)
-{
-  ConsoleCount *wait = data;
-  g_autofree char *text = hangar_test_console_log (machine);
-
-  return hangar_test_count (text, wait->marker) >= wait->count;
-}
-
 static void
 wait_for_console (const char *marker,
                   guint       count,
                   guint       timeout_s)
 {
-  ConsoleCount wait = { marker, count };
-
-  if (!hangar_test_wait_until (console_count_reached, &wait, timeout_s))
+  if (!hangar_test_wait_for_console_count (machine, marker, count, timeout_s))
     {
       g_autofree char *text = hangar_test_console_log (machine);
 

@@ -77,18 +77,6 @@ count_in_console (const char *marker)
   return hangar_test_count (text, marker);
 }
 
-typedef struct {
-  const char *marker;
-  guint       count;
-} ConsoleCount;
-
-static gboolean
-console_count_reached (gpointer data)
-{
-  ConsoleCount *wait = data;
-
-  return count_in_console (wait->marker) >= wait->count;
-}
 
 /* ---- Pictures ------------------------------------------------------------- */
 
@@ -841,19 +829,17 @@ test_matches_screendump (void)
 static void
 test_typing (void)
 {
-  ConsoleCount typed = { "hangar-typed", 1 };
-  ConsoleCount sent = { "HANGAR-SENT", 1 };
   guint64 tiles_before = hangar_display_get_tiles_built (display);
 
   /* Wake the tty1 shell and give it a fresh prompt. */
   type_text ("\n");
   hangar_test_spin (500);
   type_text ("echo hangar-typed > /dev/ttyS0\n");
-  if (!hangar_test_wait_until (console_count_reached, &typed, UI_TIMEOUT_S))
+  if (!hangar_test_wait_for_console_count (machine, "hangar-typed", 1, UI_TIMEOUT_S))
     g_error ("what was typed on tty1 did not run; the serial log:\n%s", hangar_test_console_log (machine));
 
   send_text ("echo HANGAR-SENT > /dev/ttyS0\n");
-  if (!hangar_test_wait_until (console_count_reached, &sent, UI_TIMEOUT_S))
+  if (!hangar_test_wait_for_console_count (machine, "HANGAR-SENT", 1, UI_TIMEOUT_S))
     g_error ("the keys sent did not run; the serial log:\n%s", hangar_test_console_log (machine));
 
   /* A few characters changed on screen: tiles, not whole frames. */
@@ -895,10 +881,9 @@ test_grab (void)
 
   /* Keys still work afterwards (no modifier stuck down in the guest). */
   {
-    ConsoleCount after = { "hangar-after-grab", 1 };
 
     type_text ("echo hangar-after-grab > /dev/ttyS0\n");
-    if (!hangar_test_wait_until (console_count_reached, &after, UI_TIMEOUT_S))
+    if (!hangar_test_wait_for_console_count (machine, "hangar-after-grab", 1, UI_TIMEOUT_S))
       g_error ("typing after the grab did not run; the serial log:\n%s", hangar_test_console_log (machine));
   }
   g_signal_handler_disconnect (display, handler);
@@ -955,7 +940,6 @@ static void
 test_real_keys (void)
 {
   GdkDisplay *gdk_display = gtk_widget_get_display (GTK_WIDGET (window));
-  ConsoleCount typed = { "hangar-xtest", 1 };
   GtkEventController *shortcuts;
   guint shortcut_count = 0;
   Display *xdisplay;
@@ -1012,7 +996,7 @@ test_real_keys (void)
   x_key (KEY_LEFTCTRL, FALSE);
   hangar_test_spin (2500);
   x_type ("echo hangar-xtest > /dev/ttyS0\n");
-  if (!hangar_test_wait_until (console_count_reached, &typed, UI_TIMEOUT_S))
+  if (!hangar_test_wait_for_console_count (machine, "hangar-xtest", 1, UI_TIMEOUT_S))
     {
       save_screenshot (GTK_WIDGET (window), "widget-real-keys-failed.png");
       g_error ("keys typed on the X server did not reach the guest; the serial log:\n%s", hangar_test_console_log (machine));
@@ -1280,7 +1264,6 @@ static void
 test_streaming (void)
 {
   g_autoptr(GError) error = NULL;
-  ConsoleCount done = { "hangar-scrolled", 1 };
   StreamWatch watch = { 0 };
   guint64 requests;
   guint id;
@@ -1313,7 +1296,7 @@ test_streaming (void)
   requests = hangar_display_get_request_count (display);
   hangar_test_wait_for_frames (GTK_WIDGET (display), UI_TIMEOUT_S);
   g_assert_cmpuint (hangar_display_get_request_count (display) - requests, >=, 2);
-  g_assert_true (hangar_test_wait_until (console_count_reached, &done, UI_TIMEOUT_S));
+  g_assert_true (hangar_test_wait_for_console_count (machine, "hangar-scrolled", 1, UI_TIMEOUT_S));
   g_assert_cmpuint (watch.ticks_streaming, >, 10);
   /* And it ends with them. */
   g_assert_true (hangar_test_wait_until (is_not_streaming, NULL, UI_TIMEOUT_S));
@@ -1324,13 +1307,13 @@ static void
 test_reboot (void)
 {
   g_autoptr(GError) error = NULL;
-  ConsoleCount booted = { BOOT_MARKER, count_in_console (BOOT_MARKER) + 1 };
+  guint boots = count_in_console (BOOT_MARKER);
   guint disconnections_before = disconnections;
   guint64 updates_before;
 
   hangar_machine_call_reboot_sync (machine, NULL, &error);
   g_assert_no_error (error);
-  if (!hangar_test_wait_until (console_count_reached, &booted, BOOT_TIMEOUT_S))
+  if (!hangar_test_wait_for_console_count (machine, BOOT_MARKER, boots + 1, BOOT_TIMEOUT_S))
     g_error ("the guest did not boot again; the serial log:\n%s", hangar_test_console_log (machine));
 
   updates_before = hangar_display_get_update_count (display);
@@ -1651,14 +1634,13 @@ test_tiles_seams (void)
 static void
 test_no_seams (void)
 {
-  ConsoleCount printed = { "hangar-seams", 1 };
   static const struct { int width, height; } sizes[] = { { 520, 380 }, { 0, 0 } };
 
   /* A long line of text across every tile column, changed after the
    * display's last whole frame: tiles over a frame that still has what
    * was there before. */
   type_text ("echo hangar-seams-hangar-seams-hangar-seams-hangar-seams-hangar-seams > /dev/ttyS0\n");
-  if (!hangar_test_wait_until (console_count_reached, &printed, UI_TIMEOUT_S))
+  if (!hangar_test_wait_for_console_count (machine, "hangar-seams", 1, UI_TIMEOUT_S))
     g_error ("what was typed on tty1 did not run; the serial log:\n%s", hangar_test_console_log (machine));
 
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)

@@ -150,15 +150,7 @@ test_round_trip (void)
 static void
 test_taken_over (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GUnixFDList) fds = NULL;
-  g_autoptr(GVariant) handle = NULL;
-  int fd;
-
-  hangar_machine_call_open_serial_sync (machine, NULL, &handle, &fds, NULL, &error);
-  g_assert_no_error (error);
-  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
-  g_assert_no_error (error);
+  int fd = hangar_test_open_serial_fd (machine);
 
   wait_for_status ("taken-over", UI_TIMEOUT_S);
   g_assert_false (vte_terminal_get_input_enabled (hangar_serial_console_get_terminal (console)));

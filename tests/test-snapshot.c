@@ -184,20 +184,6 @@ force_off (HangarMachine *machine)
 
 /* ---- the serial shell ----------------------------------------------------- */
 
-static int
-open_serial (HangarMachine *machine)
-{
-  g_autoptr(GVariant) handle = NULL;
-  g_autoptr(GUnixFDList) fd_list = NULL;
-  g_autoptr(GError) error = NULL;
-  int fd;
-
-  hangar_machine_call_open_serial_sync (machine, NULL, &handle, &fd_list, NULL, &error);
-  g_assert_no_error (error);
-  fd = g_unix_fd_list_get (fd_list, g_variant_get_handle (handle), &error);
-  g_assert_no_error (error);
-  return fd;
-}
 
 static gboolean
 read_until (int         fd,
@@ -456,7 +442,7 @@ test_running_memory (void)
   int fd;
 
   start_guest (machine);
-  fd = open_serial (machine);
+  fd = hangar_test_open_serial_fd (machine);
   g_free (shell (fd, "HANGAR_MEM=before; echo SET-$((1+1))", "SET-2"));
   guest_write_mark (fd, "MARK-A");
   guest_assert_mark (fd, "MARK-A");
@@ -531,7 +517,7 @@ test_running_memory (void)
   hangar_machine_call_resume_sync (machine, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (hangar_test_wait_for_state (machine, "running", STATE_TIMEOUT_S));
-  fd = open_serial (machine);
+  fd = hangar_test_open_serial_fd (machine);
   guest_assert_mark (fd, "MARK-A");
   g_clear_pointer (&answer, g_free);
   answer = shell (fd, "echo \"MEM=[$HANGAR_MEM]\"", "]\r\n");
@@ -556,7 +542,7 @@ test_disk_only (void)
   int fd;
 
   start_guest (machine);
-  fd = open_serial (machine);
+  fd = hangar_test_open_serial_fd (machine);
   guest_write_mark (fd, "MARK-A");
 
   path = create_ok (machine, "disks", TRUE);
@@ -580,7 +566,7 @@ test_disk_only (void)
   revert_ok (snapshot);
   g_assert_cmpstr (hangar_machine_get_state (machine), ==, "shutoff");
   start_guest (machine);
-  fd = open_serial (machine);
+  fd = hangar_test_open_serial_fd (machine);
   guest_assert_mark (fd, "MARK-A");
   close (fd);
 

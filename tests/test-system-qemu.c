@@ -871,8 +871,6 @@ test_confined_guest (void)
   g_autoptr(HangarStoragePool) pool = NULL;
   g_autoptr(HangarMachine) machine = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) handle = NULL;
-  g_autoptr(GUnixFDList) fd_list = NULL;
   g_autoptr(GPtrArray) cgroup_dirs = NULL;
   g_autoptr(GArray) pids = NULL;
   g_autofree char *images = NULL;
@@ -1010,10 +1008,7 @@ test_confined_guest (void)
 
   /* The guest reads its disk through the overlay, from the base; the
    * console log keeps going through OpenSerial's switch of the chardev. */
-  hangar_machine_call_open_serial_sync (machine, NULL, &handle, &fd_list, NULL, &error);
-  g_assert_no_error (error);
-  serial = g_unix_fd_list_get (fd_list, g_variant_get_handle (handle), &error);
-  g_assert_no_error (error);
+  serial = hangar_test_open_serial_fd (machine);
   type_into (serial, "\nhead -c 21 /dev/vda; echo\n");
   if (!hangar_test_wait_for_console (machine, DISK_MARKER, 60))
     g_error ("the guest did not read the marker from its disk");
@@ -1029,12 +1024,7 @@ test_confined_guest (void)
   machine = hangar_test_env_lookup (env, "confined");
   g_assert_true (hangar_test_wait_until (state_is_running, machine, 30));
   g_assert_cmpuint (hangar_machine_get_pid (machine), ==, (guint) pid);
-  g_clear_pointer (&handle, g_variant_unref);
-  g_clear_object (&fd_list);
-  hangar_machine_call_open_serial_sync (machine, NULL, &handle, &fd_list, NULL, &error);
-  g_assert_no_error (error);
-  serial = g_unix_fd_list_get (fd_list, g_variant_get_handle (handle), &error);
-  g_assert_no_error (error);
+  serial = hangar_test_open_serial_fd (machine);
   type_into (serial, "\necho OK-$((40+2))\n");
   if (!hangar_test_wait_for_console (machine, "OK-42", 60))
     g_error ("the adopted guest's console did not reach the log");
