@@ -797,6 +797,15 @@ hangar_test_wait_for_console (HangarMachine *machine,
   return hangar_test_wait_for_console_count (machine, marker, 1, timeout_s);
 }
 
+guint
+hangar_test_console_count (HangarMachine *machine,
+                           const char    *marker)
+{
+  g_autofree char *text = hangar_test_console_log (machine);
+
+  return hangar_test_count (text, marker);
+}
+
 gboolean
 hangar_test_wait_for_console_count (HangarMachine *machine,
                                     const char    *marker,

@@ -83,7 +83,9 @@ gboolean        hangar_test_wait_for_state     (HangarMachine  *machine,
 gboolean        hangar_test_wait_for_console   (HangarMachine  *machine,
                                                 const char     *marker,
                                                 guint           timeout_s);
-/* Until `marker` occurs `count` times in the serial log. */
+/* Until `marker` occurs `count` times in the serial log. The log spans
+ * every run of the machine: to wait for the marker of the run being started,
+ * take hangar_test_console_count() before starting and wait for one more. */
 gboolean        hangar_test_wait_for_console_count (HangarMachine *machine,
                                                     const char    *marker,
                                                     guint          count,
@@ -92,6 +94,9 @@ gboolean        hangar_test_wait_for_console_count (HangarMachine *machine,
 /* What `machine` wrote on its serial port (GetConsoleLog from the start),
  * as a string; fails the test when the engine refuses. */
 char           *hangar_test_console_log        (HangarMachine  *machine);
+/* How many times `marker` occurs in `machine`'s serial log so far (all runs). */
+guint           hangar_test_console_count      (HangarMachine  *machine,
+                                                const char     *marker);
 /* A connected socket to `machine`'s display (Machine.OpenDisplay); fails
  * the test when the engine refuses. */
 int             hangar_test_open_display_fd    (HangarMachine  *machine);

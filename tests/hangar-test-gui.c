@@ -156,6 +156,19 @@ hangar_test_serial_console_shows (HangarSerialConsole *console,
   return shown != NULL && strstr (shown, text) != NULL;
 }
 
+gboolean
+hangar_test_serial_console_shows_line (HangarSerialConsole *console,
+                                       const char          *line)
+{
+  g_autofree char *shown = hangar_serial_console_dup_text (console);
+  g_auto(GStrv) lines = g_strsplit (shown != NULL ? shown : "", "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_strcmp0 (g_strchomp (lines[i]), line) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 void
 hangar_test_serial_console_type (HangarSerialConsole *console,
                                  const char          *command)

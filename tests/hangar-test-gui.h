@@ -64,6 +64,12 @@ void        hangar_test_save_screenshot   (GtkWidget             *widget,
 gboolean    hangar_test_serial_console_shows (HangarSerialConsole *console,
                                               const char          *text);
 
+/* Whether a line of the terminal of @console is @line (trailing blanks
+ * aside): output, not the echo of a command line or an error quoting it
+ * ("sh: OK-42: not found" when the shell lost the "echo " typed first). */
+gboolean    hangar_test_serial_console_shows_line (HangarSerialConsole *console,
+                                                   const char          *line);
+
 /* Types @command and Return into the terminal of @console, as a person types. */
 void        hangar_test_serial_console_type  (HangarSerialConsole *console,
                                               const char          *command);

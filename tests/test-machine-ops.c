@@ -239,13 +239,15 @@ console_connected (gpointer data)
 }
 
 static gboolean
-terminal_shows (gpointer data)
+terminal_shows_line (gpointer data)
 {
-  return hangar_test_serial_console_shows (serial_console (), data);
+  return hangar_test_serial_console_shows_line (serial_console (), data);
 }
 
-/* Types @command into the Console view until the terminal shows
- * @expected (what is typed while the shell starts is lost). */
+/* Types @command into the Console view until a line of the terminal is
+ * @expected. The shell may still lose the first characters typed (the
+ * port is reset while the guest starts): commands that write chain with
+ * "&&", so a mangled one prints nothing expected and is typed again. */
 static void
 run_in_guest (const char *command,
               const char *expected)
@@ -255,7 +257,7 @@ run_in_guest (const char *command,
   for (guint i = 0; i < GUEST_TIMEOUT_S / SHELL_RETRY_S; i++)
     {
       hangar_test_serial_console_type (serial_console (), command);
-      if (hangar_test_wait_until (terminal_shows, (gpointer) expected, SHELL_RETRY_S))
+      if (hangar_test_wait_until (terminal_shows_line, (gpointer) expected, SHELL_RETRY_S))
         return;
     }
   {
@@ -280,16 +282,27 @@ start_machine (HangarMachine *which)
   wait_for_badge (hangar_machine_get_name (which), "Running", UI_TIMEOUT_S);
 }
 
+/* Starts @which from off and waits for this run's boot marker: the serial
+ * log keeps the earlier runs', which say nothing about this one. */
+static void
+boot_machine (HangarMachine *which)
+{
+  guint booted_before = hangar_test_console_count (which, BOOT_MARKER);
+
+  start_machine (which);
+  g_assert_true (hangar_test_wait_for_console_count (which, BOOT_MARKER, booted_before + 1,
+                                                     GUEST_TIMEOUT_S));
+}
+
 static void
 test_save_state (void)
 {
   const char *badge;
 
   select_machine (machine);
-  start_machine (machine);
-  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  boot_machine (machine);
   /* Something only the guest's memory holds (its root is a RAM disk). */
-  run_in_guest ("echo KEPT-$((20+22)) > /kept; echo WROTE-$((1+1))", "WROTE-2");
+  run_in_guest ("echo KEPT-$((20+22)) > /kept && echo WROTE-$((1+1))", "WROTE-2");
   show_view ("overview");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "machine.save-state", NULL));
@@ -344,9 +357,8 @@ test_save_restore_file (void)
   g_autoptr(GFile) file = g_file_new_for_path (path);
 
   select_machine (machine);
-  start_machine (machine);
-  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
-  run_in_guest ("echo FILED-$((40+2)) > /filed; echo WROTE-$((2+1))", "WROTE-3");
+  boot_machine (machine);
+  run_in_guest ("echo FILED-$((40+2)) > /filed && echo WROTE-$((2+1))", "WROTE-3");
 
   hangar_machine_action_save_to_file (machine, file, GTK_WIDGET (window));
   g_assert_true (hangar_test_wait_until (reason_is_saved, NULL, GUEST_TIMEOUT_S));
@@ -606,9 +618,8 @@ test_snapshots (void)
   g_assert_nonnull (hangar_test_find_widget (row, hangar_test_has_css_class, "badge"));
 
   /* Running: with the memory, a child of the current one. */
-  start_machine (machine);
-  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
-  run_in_guest ("echo BEFORE-$((1+2)) > /mark; echo WROTE-$((3+1))", "WROTE-4");
+  boot_machine (machine);
+  run_in_guest ("echo BEFORE-$((1+2)) > /mark && echo WROTE-$((3+1))", "WROTE-4");
   show_view ("snapshots");
   create_snapshot ("live", "");
   wait_for_n_shown (2, GUEST_TIMEOUT_S);
@@ -635,7 +646,7 @@ test_snapshots (void)
   g_assert_null (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
 
   /* Revert to the one with memory: the guest is back where it was. */
-  run_in_guest ("echo AFTER-$((2+2)) > /mark; echo WROTE-$((4+1))", "WROTE-5");
+  run_in_guest ("echo AFTER-$((2+2)) > /mark && echo WROTE-$((4+1))", "WROTE-5");
   show_view ("snapshots");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (snapshots_view ()), "snapshots.revert", "o", live));
   {
@@ -776,8 +787,7 @@ test_live_hardware (void)
   HangarAddDiskDialog *dialog;
 
   select_machine (machine);
-  start_machine (machine);
-  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  boot_machine (machine);
   show_view ("hardware");
   g_assert_true (hangar_test_wait_until (hardware_ready, NULL, UI_TIMEOUT_S));
   g_assert_cmpstr (adw_preferences_group_get_description (page_child ("nics_group")), ==,

@@ -120,9 +120,16 @@ type_command (const char *command)
   hangar_test_serial_console_type (console, command);
 }
 
-/* Types @command until the terminal shows @expected: what is typed while
- * the guest's shell is still starting is lost (its echo cannot contain
- * @expected: "echo OK-$((40+2))" prints OK-42). */
+static gboolean
+terminal_shows_line (gpointer data)
+{
+  return hangar_test_serial_console_shows_line (console, data);
+}
+
+/* Types @command until a line of the terminal is @expected: what is typed
+ * while the guest's shell is still starting is lost, wholly or its first
+ * characters (neither the echo of "echo OK-$((40+2))" nor the error of a
+ * mangled one is the line OK-42). */
 static void
 run_in_guest (const char *command,
               const char *expected)
@@ -130,7 +137,7 @@ run_in_guest (const char *command,
   for (guint i = 0; i < GUEST_TIMEOUT_S / SHELL_RETRY_S; i++)
     {
       type_command (command);
-      if (hangar_test_wait_until (terminal_shows, (gpointer) expected, SHELL_RETRY_S))
+      if (hangar_test_wait_until (terminal_shows_line, (gpointer) expected, SHELL_RETRY_S))
         return;
     }
   wait_for_terminal (expected, 1);
@@ -183,11 +190,14 @@ static void
 test_reconnects_on_next_run (void)
 {
   g_autoptr(GError) error = NULL;
+  /* The log keeps the first run's marker: wait for this run's. */
+  guint booted_before = hangar_test_console_count (machine, BOOT_MARKER);
 
   hangar_machine_call_start_sync (machine, NULL, &error);
   g_assert_no_error (error);
   wait_for_status ("connected", GUEST_TIMEOUT_S);
-  g_assert_true (hangar_test_wait_for_console (machine, BOOT_MARKER, GUEST_TIMEOUT_S));
+  g_assert_true (hangar_test_wait_for_console_count (machine, BOOT_MARKER, booted_before + 1,
+                                                     GUEST_TIMEOUT_S));
   run_in_guest ("echo AGAIN-$((40+2))", "AGAIN-42");
 
   hangar_machine_call_force_off_sync (machine, NULL, &error);
