@@ -4,6 +4,10 @@
 #include "hangar-display-tiles.h"
 
 #include <math.h>
+#ifdef GDK_WINDOWING_X11
+#include <cairo-xlib.h>
+#include <gdk/x11/gdkx.h>
+#endif
 #include <string.h>
 
 /* Past this share of changed tiles, one texture for the whole frame costs
@@ -22,7 +26,8 @@ struct _HangarDisplayTiles
   int          width;
   int          height;
   gsize        stride;
-  guint8      *buffer;
+  cairo_surface_t *image;    /* ARGB32, opaque: the pixels */
+  guint8      *buffer;       /* the pixels of `image` */
 
   int          columns;
   int          rows;
@@ -32,9 +37,8 @@ struct _HangarDisplayTiles
   guint        n_dirty;
   GdkTexture  *frame;        /* the whole frame, instead of the tiles; or NULL */
 
-  /* With cairo_nodes: the buffer drawn live (see live_node_new), and the
+  /* With cairo_nodes: the image drawn live (see live_node_new), and the
    * rectangles changed since the last flush and up to it. */
-  cairo_surface_t *live_surface;
   GskRenderNode   *live_node;
   cairo_region_t  *pending;
   cairo_region_t  *marks;
@@ -53,9 +57,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (HangarDisplayTiles, hangar_display_tiles, G_TYPE_
 
 /* ---- Copying -------------------------------------------------------------- */
 
-/* Copies a rectangle of the buffer into a new texture, with the pad byte
- * of each pixel made alpha 0xff: B8G8R8A8 premultiplied is then exactly
- * the opaque guest image. */
+/* Copies a rectangle of the buffer into a new texture: B8G8R8A8
+ * premultiplied, the buffer's ARGB32 in memory. */
 static GdkTexture *
 texture_from_rect (HangarDisplayTiles *self,
                    int                 x,
@@ -63,19 +66,14 @@ texture_from_rect (HangarDisplayTiles *self,
                    int                 width,
                    int                 height)
 {
-  const guint32 alpha = GUINT32_TO_LE (0xff000000u);
   gsize stride = (gsize) width * 4;
   guint8 *pixels = g_malloc (stride * height);
   g_autoptr(GBytes) bytes = NULL;
 
   for (int row = 0; row < height; row++)
-    {
-      const guint32 *src = (const guint32 *) (self->buffer + (gsize) (y + row) * self->stride + (gsize) x * 4);
-      guint32 *dst = (guint32 *) (pixels + (gsize) row * stride);
-
-      for (int col = 0; col < width; col++)
-        dst[col] = src[col] | alpha;
-    }
+    memcpy (pixels + (gsize) row * stride,
+            self->buffer + (gsize) (y + row) * self->stride + (gsize) x * 4,
+            stride);
 
   bytes = g_bytes_new_take (pixels, stride * height);
   return gdk_memory_texture_new (width, height, GDK_MEMORY_B8G8R8A8_PREMULTIPLIED, bytes, stride);
@@ -101,7 +99,7 @@ live_node_new (HangarDisplayTiles *self)
   cairo_t *cr = gsk_cairo_node_get_draw_context (node);
 
   cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
-  cairo_set_source_surface (cr, self->live_surface, 0, 0);
+  cairo_set_source_surface (cr, self->image, 0, 0);
   /* Scaled drawing filters across the image's edges: it must find the
    * edge pixels there, not transparency. */
   cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
@@ -328,10 +326,9 @@ hangar_display_tiles_finalize (GObject *object)
    * surface it reads goes (cairo's copy-on-write): the buffer can go
    * then. */
   g_clear_pointer (&self->live_node, gsk_render_node_unref);
-  g_clear_pointer (&self->live_surface, cairo_surface_destroy);
   g_clear_pointer (&self->pending, cairo_region_destroy);
   g_clear_pointer (&self->marks, cairo_region_destroy);
-  g_free (self->buffer);
+  g_clear_pointer (&self->image, cairo_surface_destroy);
 
   G_OBJECT_CLASS (hangar_display_tiles_parent_class)->finalize (object);
 }
@@ -347,27 +344,71 @@ hangar_display_tiles_init (HangarDisplayTiles *self)
 {
 }
 
+/* An image for the pixels. On X11 with shared memory (a local X server)
+ * it lives in a shared memory segment cairo knows as its own: cairo then
+ * draws it onto the window with XShmPutImage straight from the segment.
+ * Any other image surface would be copied into a fresh segment for every
+ * frame it is drawn in (the page faults of a new mapping, and the copy).
+ * Over ssh -X, cairo gives a plain image. */
+static cairo_surface_t *
+create_image (GdkDisplay *display,
+              int         width,
+              int         height)
+{
+#ifdef GDK_WINDOWING_X11
+  if (display != NULL && GDK_IS_X11_DISPLAY (display))
+    {
+      cairo_surface_t *similar = g_object_get_data (G_OBJECT (display), "hangar-display-tiles-xlib");
+
+      if (similar == NULL)
+        {
+          Display *xdisplay = gdk_x11_display_get_xdisplay (display);
+
+          /* Any drawable of the display will do: only its cairo device
+           * (the connection) matters. */
+          similar = cairo_xlib_surface_create (xdisplay, gdk_x11_display_get_xrootwindow (display),
+                                               DefaultVisual (xdisplay, DefaultScreen (xdisplay)), 1, 1);
+          g_object_set_data_full (G_OBJECT (display), "hangar-display-tiles-xlib",
+                                  similar, (GDestroyNotify) cairo_surface_destroy);
+        }
+      return cairo_surface_create_similar_image (similar, CAIRO_FORMAT_ARGB32, width, height);
+    }
+#endif
+  return cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+}
+
 HangarDisplayTiles *
-hangar_display_tiles_new (int width,
-                          int height)
+hangar_display_tiles_new (int         width,
+                          int         height,
+                          GdkDisplay *display)
 {
   HangarDisplayTiles *self;
   int n_tiles;
 
   g_return_val_if_fail (width > 0 && height > 0, NULL);
+  g_return_val_if_fail (display == NULL || GDK_IS_DISPLAY (display), NULL);
 
   self = g_object_new (HANGAR_TYPE_DISPLAY_TILES, NULL);
   self->width = width;
   self->height = height;
-  self->stride = (gsize) width * 4;
-  self->buffer = g_malloc0 (self->stride * height);
+  self->image = create_image (display, width, height);
+  /* Black, through cairo: it knows the image is no longer clear (it would
+   * skip drawing a clear one), and nothing is written through it later. */
+  {
+    cairo_t *cr = cairo_create (self->image);
+
+    cairo_set_source_rgb (cr, 0, 0, 0);
+    cairo_paint (cr);
+    cairo_destroy (cr);
+  }
+  cairo_surface_flush (self->image);
+  self->buffer = cairo_image_surface_get_data (self->image);
+  self->stride = cairo_image_surface_get_stride (self->image);
   self->columns = (width + HANGAR_DISPLAY_TILE_SIZE - 1) / HANGAR_DISPLAY_TILE_SIZE;
   self->rows = (height + HANGAR_DISPLAY_TILE_SIZE - 1) / HANGAR_DISPLAY_TILE_SIZE;
   n_tiles = self->columns * self->rows;
   self->tiles = g_new0 (GdkTexture *, n_tiles);
   self->dirty = g_new0 (guint8, n_tiles);
-  self->live_surface = cairo_image_surface_create_for_data (self->buffer, CAIRO_FORMAT_RGB24,
-                                                            width, height, (int) self->stride);
   self->live_node = live_node_new (self);
   self->pending = cairo_region_create ();
   return self;
@@ -392,6 +433,13 @@ hangar_display_tiles_get_buffer (HangarDisplayTiles *self)
 {
   g_return_val_if_fail (HANGAR_IS_DISPLAY_TILES (self), NULL);
   return self->buffer;
+}
+
+cairo_surface_t *
+hangar_display_tiles_get_image (HangarDisplayTiles *self)
+{
+  g_return_val_if_fail (HANGAR_IS_DISPLAY_TILES (self), NULL);
+  return self->image;
 }
 
 gsize

@@ -7,9 +7,10 @@ G_BEGIN_DECLS
 
 /* The guest framebuffer of a HangarDisplay and a GdkPaintable drawing it.
  *
- * The pixels live in one buffer, 32 bits a pixel in memory order B, G, R,
- * pad (what gvnc writes for a little-endian 0x00RRGGBB format). It is
- * drawn one of two ways:
+ * The pixels live in one buffer, a cairo ARGB32 image: 32 bits a pixel in
+ * memory order B, G, R, A, every pixel opaque (alpha 0xff) at all times:
+ * its writer keeps it so (HangarFramebuffer, what gvnc writes through).
+ * It is drawn one of two ways:
  *
  *  - textures (the default, for GTK's GL renderer): tiles of TILE_SIZE²
  *    pixels, each a GdkTexture of its own. Damage marks tiles, flush
@@ -18,7 +19,6 @@ G_BEGIN_DECLS
  *    for the whole frame instead; the next small change goes back to
  *    tiles, all of them built once. Each tile texture holds a border of
  *    its neighbours' pixels, so that scaled drawing shows no tile edges.
- *    The pad byte is made alpha 0xff while copying.
  *  - live (hangar_display_tiles_set_cairo_nodes, for the cairo renderer):
  *    one cairo render node that reads the buffer itself whenever it is
  *    drawn, nothing copied, and transparent marks over the rectangles
@@ -30,12 +30,18 @@ G_BEGIN_DECLS
 #define HANGAR_TYPE_DISPLAY_TILES (hangar_display_tiles_get_type ())
 G_DECLARE_FINAL_TYPE (HangarDisplayTiles, hangar_display_tiles, HANGAR, DISPLAY_TILES, GObject)
 
+/* Opaque black tiles of @width × @height. The pixels are in memory that
+ * @display's cairo draws fastest (X11: a shared memory segment of the X
+ * connection, when the server is local); @display may be NULL. */
 HangarDisplayTiles *hangar_display_tiles_new          (int                 width,
-                                                       int                 height);
+                                                       int                 height,
+                                                       GdkDisplay         *display);
 
 int                 hangar_display_tiles_get_width    (HangarDisplayTiles *self);
 int                 hangar_display_tiles_get_height   (HangarDisplayTiles *self);
 guint8             *hangar_display_tiles_get_buffer   (HangarDisplayTiles *self);
+/* The image over the buffer (owned by @self). */
+cairo_surface_t    *hangar_display_tiles_get_image    (HangarDisplayTiles *self);
 gsize               hangar_display_tiles_get_stride   (HangarDisplayTiles *self);
 
 /* Marks the tiles under a rectangle (clipped to the frame) as changed. */

@@ -4,6 +4,7 @@
 #include "hangar-display.h"
 #include "hangar-display-private.h"
 #include "hangar-display-tiles.h"
+#include "hangar-framebuffer.h"
 #include "hangar-keymap.h"
 
 #include <glib/gi18n.h>
@@ -38,22 +39,6 @@
 #define QNUM_RIGHTCTRL   (0x80 | 0x1d)
 #define QNUM_LEFTALT     0x38
 #define QNUM_RIGHTALT    (0x80 | 0x38)
-
-/* What gvnc writes into our buffer: 0x00RRGGBB little-endian, that is the
- * bytes B, G, R, 0 in memory whatever the host. The server is asked for
- * this format too, so gvnc copies pixels without converting them. */
-static const VncPixelFormat local_format = {
-  .bits_per_pixel = 32,
-  .depth = 24,
-  .byte_order = G_LITTLE_ENDIAN,
-  .true_color_flag = 1,
-  .red_max = 255,
-  .green_max = 255,
-  .blue_max = 255,
-  .red_shift = 16,
-  .green_shift = 8,
-  .blue_shift = 0,
-};
 
 struct _HangarDisplay
 {
@@ -842,15 +827,16 @@ setup_framebuffer (HangarDisplay *self,
 
   if (resized)
     {
-      g_autoptr(HangarDisplayTiles) tiles = hangar_display_tiles_new (width, height);
+      g_autoptr(HangarDisplayTiles) tiles = hangar_display_tiles_new (width, height,
+                                                                      gtk_widget_get_display (GTK_WIDGET (self)));
 
       replace_tiles (self, tiles);
     }
 
-  fb = vnc_base_framebuffer_new (hangar_display_tiles_get_buffer (self->tiles),
-                                 width, height,
-                                 (int) hangar_display_tiles_get_stride (self->tiles),
-                                 &local_format, remote);
+  fb = VNC_BASE_FRAMEBUFFER (hangar_framebuffer_new (hangar_display_tiles_get_buffer (self->tiles),
+                                                     width, height,
+                                                     (int) hangar_display_tiles_get_stride (self->tiles),
+                                                     remote));
   /* The pixels must live as long as gvnc may write through fb. */
   g_object_set_data_full (G_OBJECT (fb), "hangar-display-tiles",
                           g_object_ref (self->tiles), g_object_unref);
@@ -907,7 +893,7 @@ on_vnc_initialized (VncConnection *conn,
     VNC_CONNECTION_ENCODING_LED_STATE,
   };
 
-  if (!vnc_connection_set_pixel_format (conn, &local_format) ||
+  if (!vnc_connection_set_pixel_format (conn, hangar_framebuffer_get_wire_format ()) ||
       !vnc_connection_set_encodings (conn, G_N_ELEMENTS (encodings), encodings))
     {
       vnc_connection_shutdown (conn);

@@ -5,9 +5,12 @@
  * window under Xvfb, drawn by GTK's cairo renderer with its frame-to-frame
  * damage (what only a real window has: rendering to a texture redraws
  * everything), read back from the X server. Each change, including one on
- * exactly the rectangle the previous change covered, must show. */
+ * exactly the rectangle the previous change covered, must show: drawn
+ * live from pixels in the X connection's shared memory (what HangarDisplay
+ * uses on X11) and in plain memory, and as textures. */
 
 #include <gtk/gtk.h>
+#include <cairo-xlib.h>
 #include <gdk/x11/gdkx.h>
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
@@ -48,8 +51,8 @@ fill_no_wait (int     x0,
 
   for (int y = y0; y < y1; y++)
     for (int x = x0; x < x1; x++)
-      /* B, G, R, pad in memory: 0x00RRGGBB little-endian. */
-      *(guint32 *) (buffer + (gsize) y * stride + (gsize) x * 4) = GUINT32_TO_LE (rgb);
+      /* B, G, R, A in memory: 0xffRRGGBB little-endian, opaque. */
+      *(guint32 *) (buffer + (gsize) y * stride + (gsize) x * 4) = GUINT32_TO_LE (0xff000000u | rgb);
   hangar_display_tiles_damage (tiles, x0, y0, x1 - x0, y1 - y0);
   /* What HangarDisplay does in its snapshot; the picture redraws on the
    * paintable's invalidation. */
@@ -87,13 +90,45 @@ assert_screen (int     x,
     g_error ("at %d,%d the screen shows %06x, not %06x", x, y, got, rgb);
 }
 
+typedef enum {
+  LIVE_SHARED,    /* live, the pixels in the X connection's shared memory */
+  LIVE_PLAIN,     /* live, the pixels in plain memory */
+  TEXTURES,
+} Mode;
+
+/* Whether cairo knows @image as its X connection's shared memory: it then
+ * draws it with XShmPutImage from where it is, nothing copied. */
+static gboolean
+is_x_shared_memory (cairo_surface_t *image)
+{
+  cairo_device_t *device = cairo_surface_get_device (image);
+
+  return device != NULL && cairo_device_get_type (device) == CAIRO_DEVICE_TYPE_XLIB;
+}
+
+/* New tiles for @mode, shown in the picture. */
+static void
+show_new_tiles (Mode mode)
+{
+  GdkDisplay *display = mode == LIVE_PLAIN ? NULL : gtk_widget_get_display (window);
+
+  g_clear_object (&tiles);
+  tiles = hangar_display_tiles_new (WIDTH, HEIGHT, display);
+  g_assert_cmpint (is_x_shared_memory (hangar_display_tiles_get_image (tiles)), ==, mode != LIVE_PLAIN);
+  hangar_display_tiles_set_cairo_nodes (tiles, mode != TEXTURES);
+  gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (tiles));
+  hangar_test_wait_for_frames (picture, TIMEOUT_S);
+  /* Opaque black from the start. */
+  assert_screen (0, 0, 0x000000);
+  assert_screen (WIDTH - 1, HEIGHT - 1, 0x000000);
+}
+
 static void
 test_same_rect_twice (gconstpointer data)
 {
-  gboolean live = GPOINTER_TO_INT (data);
   static const guint32 colours[] = { 0xff0000, 0x00ff00, 0x0000ff, 0xffff00 };
 
-  hangar_display_tiles_set_cairo_nodes (tiles, live);
+  show_new_tiles (GPOINTER_TO_INT (data));
 
   /* The whole frame, again and again: the same damage each time. */
   for (guint i = 0; i < G_N_ELEMENTS (colours); i++)
@@ -148,10 +183,10 @@ main (int    argc,
   if (!hangar_test_gui_init (&argc, &argv))
     return g_test_run ();
 
-  tiles = hangar_display_tiles_new (WIDTH, HEIGHT);
   window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
-  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (tiles));
+  picture = gtk_picture_new ();
+  gtk_widget_set_size_request (picture, WIDTH, HEIGHT);
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
   gtk_window_set_child (GTK_WINDOW (window), picture);
   gtk_window_present (GTK_WINDOW (window));
@@ -160,11 +195,15 @@ main (int    argc,
   if (!GSK_IS_CAIRO_RENDERER (gtk_native_get_renderer (GTK_NATIVE (window))))
     g_test_message ("not drawn with the cairo renderer: the damage checked is GL's");
 
-  g_test_add_data_func ("/display-tiles/live/same-rect-twice", GINT_TO_POINTER (TRUE), test_same_rect_twice);
-  g_test_add_data_func ("/display-tiles/textures/same-rect-twice", GINT_TO_POINTER (FALSE), test_same_rect_twice);
+  g_test_add_data_func ("/display-tiles/live-shared/same-rect-twice", GINT_TO_POINTER (LIVE_SHARED),
+                        test_same_rect_twice);
+  g_test_add_data_func ("/display-tiles/live-plain/same-rect-twice", GINT_TO_POINTER (LIVE_PLAIN),
+                        test_same_rect_twice);
+  g_test_add_data_func ("/display-tiles/textures/same-rect-twice", GINT_TO_POINTER (TEXTURES),
+                        test_same_rect_twice);
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
-  g_object_unref (tiles);
+  g_clear_object (&tiles);
   return status;
 }

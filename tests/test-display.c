@@ -109,6 +109,38 @@ image_from_texture (GdkTexture *texture)
   return image;
 }
 
+/* What the X server shows of @widget (the whole widget), read back with
+ * XGetImage: the end of the path from gvnc through the buffer and cairo's
+ * shared memory to the window. */
+static Image *
+image_from_screen (GtkWidget *widget)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  GdkSurface *surface = gtk_native_get_surface (native);
+  Display *xdisplay = gdk_x11_display_get_xdisplay (gtk_widget_get_display (widget));
+  Image *image = g_new0 (Image, 1);
+  graphene_point_t origin;
+  double dx, dy;
+  XImage *ximage;
+
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (native), &GRAPHENE_POINT_INIT (0, 0), &origin));
+  gtk_native_get_surface_transform (native, &dx, &dy);
+  image->width = gtk_widget_get_width (widget);
+  image->height = gtk_widget_get_height (widget);
+  image->stride = (gsize) image->width * 4;
+  image->data = g_malloc (image->stride * image->height);
+  ximage = XGetImage (xdisplay, gdk_x11_surface_get_xid (surface), (int) (origin.x + dx), (int) (origin.y + dy),
+                      image->width, image->height, AllPlanes, ZPixmap);
+  g_assert_nonnull (ximage);
+  for (int y = 0; y < image->height; y++)
+    for (int x = 0; x < image->width; x++)
+      /* 0x00RRGGBB for the TrueColor visuals of Xvfb. */
+      *(guint32 *) (image->data + (gsize) y * image->stride + (gsize) x * 4) =
+        0xff000000u | (XGetPixel (ximage, x, y) & 0xffffff);
+  XDestroyImage (ximage);
+  return image;
+}
+
 static void
 pixel_rgb (const Image *image,
            int          x,
@@ -525,8 +557,8 @@ assert_display_matches_guest (const char *name)
   g_autofree char *dump_name = g_strdup_printf ("widget-%s-screendump.png", name);
   gint64 deadline = g_get_monotonic_time () + MATCH_TIMEOUT_S * G_USEC_PER_SEC;
   guint64 image_mismatches = G_MAXUINT64, render_mismatches = G_MAXUINT64;
-  guint64 second_mismatches = G_MAXUINT64;
-  int image_difference = 0, render_difference = 0, second_difference = 0;
+  guint64 screen_mismatches = G_MAXUINT64, second_mismatches = G_MAXUINT64;
+  int image_difference = 0, render_difference = 0, screen_difference = 0, second_difference = 0;
   int reference_width = 0, reference_height = 0;
   g_autoptr(GdkTexture) last_render = NULL;
   gboolean matched = FALSE;
@@ -557,6 +589,7 @@ assert_display_matches_guest (const char *name)
       g_autoptr(GdkTexture) texture = NULL;
       g_autoptr(Image) image = NULL;
       g_autoptr(Image) rendered = NULL;
+      g_autoptr(Image) screen = NULL;
       guint64 allowed;
       int x, y, w, h;
 
@@ -578,9 +611,11 @@ assert_display_matches_guest (const char *name)
       rendered = image_from_texture (last_render);
       g_assert_true (hangar_display_get_image_rect (display, &x, &y, &w, &h));
       render_mismatches = count_mismatches (rendered, x, y, reference, &render_difference);
+      screen = image_from_screen (GTK_WIDGET (display));
+      screen_mismatches = count_mismatches (screen, x, y, reference, &screen_difference);
 
       matched = image->width == reference->width && image->height == reference->height &&
-                image_mismatches <= allowed && render_mismatches <= allowed;
+                image_mismatches <= allowed && render_mismatches <= allowed && screen_mismatches <= allowed;
 
       /* And the independent client sees the same. */
       if (matched && reference_client != NULL)
@@ -612,15 +647,17 @@ assert_display_matches_guest (const char *name)
   if (!matched)
     g_error ("the display does not match the guest screen (%d×%d): widget image %dx%d, "
              "%" G_GUINT64_FORMAT " pixels off (max difference %d), rendering %" G_GUINT64_FORMAT
+             " pixels off (max difference %d), on the screen %" G_GUINT64_FORMAT
              " pixels off (max difference %d); libvncclient %" G_GUINT64_FORMAT " pixels off "
              "(max difference %d)",
              reference_width, reference_height,
              hangar_display_get_guest_width (display), hangar_display_get_guest_height (display),
              image_mismatches, image_difference, render_mismatches, render_difference,
-             second_mismatches, second_difference);
-  g_test_message ("display matches the %d×%d screendump: %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT
-                  " pixels off (cursor blink); libvncclient: %s", reference_width, reference_height,
-                  image_mismatches, render_mismatches,
+             screen_mismatches, screen_difference, second_mismatches, second_difference);
+  g_test_message ("display matches the %d×%d screendump: %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                  " and %" G_GUINT64_FORMAT " pixels off (cursor blink) in its image, its rendering "
+                  "and on the screen; libvncclient: %s", reference_width, reference_height,
+                  image_mismatches, render_mismatches, screen_mismatches,
                   reference_client ? "matches too" : "not built in");
 }
 
@@ -1515,8 +1552,8 @@ fill_rect (HangarDisplayTiles *tiles,
 
   for (int y = y0; y < y1; y++)
     for (int x = x0; x < x1; x++)
-      /* B, G, R, pad in memory: 0x00RRGGBB little-endian. */
-      *(guint32 *) (buffer + (gsize) y * stride + (gsize) x * 4) = GUINT32_TO_LE (pixel (x, y));
+      /* B, G, R, A in memory: 0xffRRGGBB little-endian, opaque. */
+      *(guint32 *) (buffer + (gsize) y * stride + (gsize) x * 4) = GUINT32_TO_LE (0xff000000u | pixel (x, y));
   hangar_display_tiles_damage (tiles, x0, y0, x1 - x0, y1 - y0);
 }
 
@@ -1588,7 +1625,7 @@ check_tiles_rendering (GskRenderer        *renderer,
 static void
 test_tiles_seams (void)
 {
-  g_autoptr(HangarDisplayTiles) tiles = hangar_display_tiles_new (720, 400);
+  g_autoptr(HangarDisplayTiles) tiles = hangar_display_tiles_new (720, 400, NULL);
   g_autoptr(GdkTexture) guest_texture = NULL;
   g_autoptr(Image) guest = NULL;
   g_autoptr(GskRenderer) gl = NULL;
