@@ -2257,12 +2257,26 @@ set_display_shown (HangarMachinePage *self,
     gtk_widget_remove_css_class (GTK_WIDGET (root), "hangar-display-shown");
 }
 
+/* Whether a GtkStack holding the page is in a transition: a crossfade
+ * draws the page translucent over the other child, and needs the window's
+ * background under both (the window's main stack, when the engine goes
+ * away or comes back). */
+static gboolean
+in_stack_transition (HangarMachinePage *self)
+{
+  for (GtkWidget *w = gtk_widget_get_parent (GTK_WIDGET (self)); w != NULL; w = gtk_widget_get_parent (w))
+    if (GTK_IS_STACK (w) && gtk_stack_get_transition_running (GTK_STACK (w)))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 update_display_shown (HangarMachinePage *self)
 {
   gboolean shown = gtk_widget_get_mapped (GTK_WIDGET (self)) &&
                    page_is_visible (self, "display") &&
-                   g_strcmp0 (gtk_stack_get_visible_child_name (self->display_stack), "view") == 0;
+                   g_strcmp0 (gtk_stack_get_visible_child_name (self->display_stack), "view") == 0 &&
+                   !in_stack_transition (self);
 
   set_display_shown (self, gtk_widget_get_root (GTK_WIDGET (self)), shown);
 }
@@ -2582,10 +2596,29 @@ begin_install_activated (GtkWidget  *widget,
 
 /* ---- GObject -------------------------------------------------------------- */
 
+/* Follows the transitions of the stacks holding the page while it is
+ * mapped (see in_stack_transition). */
+static void
+watch_stack_transitions (HangarMachinePage *self,
+                         gboolean           watch)
+{
+  for (GtkWidget *w = gtk_widget_get_parent (GTK_WIDGET (self)); w != NULL; w = gtk_widget_get_parent (w))
+    {
+      if (!GTK_IS_STACK (w))
+        continue;
+      if (watch)
+        g_signal_connect_object (w, "notify::transition-running", G_CALLBACK (update_display_shown),
+                                 self, G_CONNECT_SWAPPED);
+      else
+        g_signal_handlers_disconnect_by_func (w, update_display_shown, self);
+    }
+}
+
 static void
 hangar_machine_page_map (GtkWidget *widget)
 {
   GTK_WIDGET_CLASS (hangar_machine_page_parent_class)->map (widget);
+  watch_stack_transitions (HANGAR_MACHINE_PAGE (widget), TRUE);
   update_polling (HANGAR_MACHINE_PAGE (widget));
   update_display_shown (HANGAR_MACHINE_PAGE (widget));
 }
@@ -2594,6 +2627,7 @@ static void
 hangar_machine_page_unmap (GtkWidget *widget)
 {
   GTK_WIDGET_CLASS (hangar_machine_page_parent_class)->unmap (widget);
+  watch_stack_transitions (HANGAR_MACHINE_PAGE (widget), FALSE);
   update_polling (HANGAR_MACHINE_PAGE (widget));
   update_display_shown (HANGAR_MACHINE_PAGE (widget));
 }

@@ -650,6 +650,43 @@ window_has_class (gpointer data)
   return gtk_widget_has_css_class (GTK_WIDGET (window), "hangar-display-shown") == GPOINTER_TO_INT (data);
 }
 
+static gboolean
+transition_ended (gpointer stack)
+{
+  return !gtk_stack_get_transition_running (stack);
+}
+
+/* Shows @name in the window's main stack, crossfading (slowly) as when
+ * the engine goes away or comes back: while the page fades, the window's
+ * background is under it again, and every pixel is opaque. */
+static void
+crossfade_main_stack_to (const char *name)
+{
+  GtkStack *main_stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (window), HANGAR_TYPE_WINDOW,
+                                                                   "main_stack"));
+  guint duration = gtk_stack_get_transition_duration (main_stack);
+
+  gtk_stack_set_transition_duration (main_stack, 3000);
+  gtk_stack_set_visible_child_name (main_stack, name);
+  g_assert_true (gtk_stack_get_transition_running (main_stack));
+  g_assert_false (window_has_class (GINT_TO_POINTER (TRUE)));
+  assert_opaque (GTK_WINDOW (window));
+  g_assert_true (gtk_stack_get_transition_running (main_stack));
+  g_assert_true (hangar_test_wait_until (transition_ended, main_stack, UI_TIMEOUT_S));
+  gtk_stack_set_transition_duration (main_stack, duration);
+}
+
+static void
+assert_opaque_in_crossfade (void)
+{
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", TRUE, NULL);
+  crossfade_main_stack_to ("status");
+  g_assert_false (window_has_class (GINT_TO_POINTER (TRUE)));
+  crossfade_main_stack_to ("machines");
+  g_assert_true (hangar_test_wait_until (window_has_class, GINT_TO_POINTER (TRUE), UI_TIMEOUT_S));
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+}
+
 /* While the display is on screen, the main window draws no background
  * under it (hangar-machine-page.css), and all the rest of the window draws
  * its own. */
@@ -672,6 +709,8 @@ test_opaque (void)
   assert_opaque (GTK_WINDOW (window));
   gtk_window_set_default_size (GTK_WINDOW (window), 1200, 780);
   hangar_test_wait_for_frames (GTK_WIDGET (window), UI_TIMEOUT_S);
+
+  assert_opaque_in_crossfade ();
 }
 
 static gboolean
