@@ -392,6 +392,10 @@ hangar_display_tiles_new (int         width,
   self->width = width;
   self->height = height;
   self->image = create_image (display, width, height);
+  /* As g_malloc () would: only memory runs out here. */
+  if (cairo_surface_status (self->image) != CAIRO_STATUS_SUCCESS)
+    g_error ("no memory for a %d×%d guest image: %s", width, height,
+             cairo_status_to_string (cairo_surface_status (self->image)));
   /* Black, through cairo: it knows the image is no longer clear (it would
    * skip drawing a clear one), and nothing is written through it later. */
   {
