@@ -79,6 +79,11 @@
  * all of it shares the host's CPUs: the guest's frame rate is printed for
  * each run.
  *
+ * --scale-to WxH gives the guest a W×H area instead, in both clients'
+ * windows, scaled to fit (a window smaller than the guest, the usual case
+ * for a 1080p guest in a desktop window): what a frame's change covers is
+ * then counted at that scale.
+ *
  * It prints results; it never judges them. Run it under Xvfb with a screen
  * of at least 1920×1080 (meson test --benchmark display-bench does), or
  * xvfb-run -a -s '-screen 0 1920x1200x24' _build/tests/bench/display-bench. */
@@ -120,11 +125,19 @@ static int       opt_seconds = 10;
 static gboolean  opt_client = FALSE;
 static char     *opt_socket = NULL;
 static gboolean  opt_no_viewer = FALSE;
+static char     *opt_scale_to = NULL;
 static char     *self_path;      /* this program, by name: a rebuild may replace the file */
+
+/* The area each client's window gives the guest: the guest's own size
+ * (1:1), or what --scale-to says. */
+static int       view_width = GUEST_WIDTH;
+static int       view_height = GUEST_HEIGHT;
 
 static const GOptionEntry options[] = {
   { "seconds", 's', 0, G_OPTION_ARG_INT, &opt_seconds, "Seconds measured per client and workload (default 10)", "N" },
   { "no-viewer", 0, 0, G_OPTION_ARG_NONE, &opt_no_viewer, "Leave out remote-viewer/gvncviewer", NULL },
+  { "scale-to", 0, 0, G_OPTION_ARG_STRING, &opt_scale_to,
+    "Give the guest a WxH area in each client's window, scaled to fit (default: 1:1)", "WxH" },
   { "client", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_client, NULL, NULL },
   { "socket", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &opt_socket, NULL, NULL },
   { NULL }
@@ -236,7 +249,7 @@ run_client (void)
   window = gtk_window_new ();
   gtk_widget_add_css_class (window, "hangar-display-window");
   gtk_window_set_decorated (GTK_WINDOW (window), FALSE);
-  gtk_window_set_default_size (GTK_WINDOW (window), GUEST_WIDTH, GUEST_HEIGHT);
+  gtk_window_set_default_size (GTK_WINDOW (window), view_width, view_height);
   display = HANGAR_DISPLAY (hangar_display_new ());
   hangar_display_set_scaling (display, HANGAR_DISPLAY_SCALE_FIT);
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (display));
@@ -558,7 +571,9 @@ describe_window (DamageCounter *counter,
 
 /* A window wider than the screen (remote-viewer's: 1920 + its client-side
  * borders) is centred, so that what it shows at 1:1 is all on the screen;
- * there is no window manager to place it. */
+ * there is no window manager to place it. With --scale-to, the window is
+ * made to give the guest the same area as ours: its borders and header
+ * (what it has beyond the guest's size when it opens at 1:1) around it. */
 static void
 fit_window (DamageCounter *counter,
             GPid           pid)
@@ -569,6 +584,14 @@ fit_window (DamageCounter *counter,
 
   if (counter == NULL || (window = find_window (counter, pid, &attributes)) == None)
     return;
+  if (view_width != GUEST_WIDTH || view_height != GUEST_HEIGHT)
+    {
+      XMoveResizeWindow (counter->display, window, 0, 0,
+                         view_width + attributes.width - GUEST_WIDTH,
+                         view_height + attributes.height - GUEST_HEIGHT);
+      XSync (counter->display, False);
+      return;
+    }
   x = attributes.width > counter->screen_width ? (counter->screen_width - attributes.width) / 2 : 0;
   y = attributes.height > counter->screen_height ? (counter->screen_height - attributes.height) / 2 : 0;
   if (x != attributes.x || y != attributes.y)
@@ -1123,7 +1146,8 @@ measure_hangar (Bench      *bench,
   g_subprocess_launcher_setenv (launcher, "GTK_A11Y", "none", TRUE);
   g_subprocess_launcher_setenv (launcher, "NO_AT_BRIDGE", "1", TRUE);
   child = g_subprocess_launcher_spawn (launcher, &error, self_path, "--client", "--socket", bench->vnc_socket,
-                                       "--seconds", seconds, NULL);
+                                       "--seconds", seconds,
+                                       opt_scale_to != NULL ? "--scale-to" : NULL, opt_scale_to, NULL);
   if (child == NULL)
     bench_fail ("cannot run the client: %s", error->message);
   fd = g_unix_input_stream_get_fd (G_UNIX_INPUT_STREAM (g_subprocess_get_stdout_pipe (child)));
@@ -1379,6 +1403,14 @@ print_result (const Result *result)
   g_print ("\n");
 }
 
+/* How much the guest is scaled to fit the view area (1: 1:1); both
+ * clients keep its aspect ratio. */
+static double
+view_scale (void)
+{
+  return MIN ((double) view_width / GUEST_WIDTH, (double) view_height / GUEST_HEIGHT);
+}
+
 /* Whole guest frames shown per second: bursts of damage, but a burst that
  * draws only part of a guest frame's change counts for that part. A viewer
  * that draws a full-screen frame in four bursts as its parts arrive shows
@@ -1389,7 +1421,11 @@ frames_shown_per_s (const Result *result,
                     double        frame_area)
 {
   double bursts = drawn_fps (result);
-  double by_area = result->drawn_known ? result->drawn_area / frame_area / result->drawn_seconds : 0;
+  double by_area;
+
+  /* Scaled, a frame's change covers that much less of the window. */
+  frame_area *= view_scale () * view_scale ();
+  by_area = result->drawn_known ? result->drawn_area / frame_area / result->drawn_seconds : 0;
 
   return MIN (bursts, by_area);
 }
@@ -1466,6 +1502,14 @@ main (int    argc,
     }
   if (opt_seconds < 1)
     opt_seconds = 1;
+  if (opt_scale_to != NULL &&
+      (sscanf (opt_scale_to, "%dx%d", &view_width, &view_height) != 2 ||
+       view_width < 64 || view_height < 64 || view_width > GUEST_WIDTH || view_height > GUEST_HEIGHT))
+    {
+      g_printerr ("%s: --scale-to wants WIDTHxHEIGHT, from 64x64 to %dx%d\n", g_get_prgname (),
+                  GUEST_WIDTH, GUEST_HEIGHT);
+      return 2;
+    }
   if (opt_client)
     return run_client ();
 
@@ -1499,6 +1543,11 @@ main (int    argc,
   g_print ("%s: guest %dx%dx32 (std VGA, VESA framebuffer), QEMU TCG; clients under X display %s; "
            "%d s measured per client after %d s warm-up\n",
            g_get_prgname (), GUEST_WIDTH, GUEST_HEIGHT, g_getenv ("DISPLAY"), opt_seconds, WARMUP_S);
+  if (view_width == GUEST_WIDTH && view_height == GUEST_HEIGHT)
+    g_print ("%s: the guest is shown at 1:1 by every client\n", g_get_prgname ());
+  else
+    g_print ("%s: the guest is shown scaled to fit %dx%d (x%.3f) by every client\n",
+             g_get_prgname (), view_width, view_height, view_scale ());
   g_print ("%s: Xvfb has no GPU: GSK_RENDERER=gl renders with Mesa in software (llvmpipe), see GL_RENDERER below\n",
            g_get_prgname ());
   if (bench.damage != NULL)
