@@ -666,7 +666,7 @@ crossfade_main_stack_to (const char *name)
                                                                    "main_stack"));
   guint duration = gtk_stack_get_transition_duration (main_stack);
 
-  gtk_stack_set_transition_duration (main_stack, 3000);
+  gtk_stack_set_transition_duration (main_stack, 5000);   /* long enough to look at it on a busy machine */
   gtk_stack_set_visible_child_name (main_stack, name);
   g_assert_true (gtk_stack_get_transition_running (main_stack));
   g_assert_false (window_has_class (GINT_TO_POINTER (TRUE)));
