@@ -8,6 +8,8 @@
 
 #include "hangar-framebuffer.h"
 
+#include <string.h>
+
 #define WIDTH  8
 #define HEIGHT 4
 
